@@ -1,0 +1,3 @@
+from topobench.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""The ``topobench`` command.
+
+    topobench list models|benchmarks|datasets|stimulus-sets
+    topobench score MODEL [BENCHMARK ...] [--all] [--threads N]
+    topobench data fetch [NAME ...|--all]
+    topobench data verify [NAME ...]
+    topobench results show [--model M] [--benchmark B]
+
+A user error (unknown name, bad data, a model that does not fit a benchmark)
+prints one line ``topobench: error: ...`` and exits with status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from topobench.errors import TopobenchError
+
+
+def _fmt(value) -> str:
+    return "nan" if value is None else f"{value:.4f}"
+
+
+def cmd_list(args) -> int:
+    from topobench.registry import names
+    kind = {"models": "model", "benchmarks": "benchmark", "datasets": "dataset",
+            "stimulus-sets": "stimulus set"}[args.what]
+    for name in names(kind):
+        print(name)
+    return 0
+
+
+def cmd_score(args) -> int:
+    import torch
+    from topobench.registry import load_benchmark, load_model, names
+    from topobench.results import ResultsStore
+    from topobench.scoring import score_model
+    from topobench.scores import score_values
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    benchmarks = names("benchmark") if args.all else args.benchmarks
+    if not benchmarks:
+        raise TopobenchError("name at least one benchmark or give --all; `topobench list benchmarks` shows them")
+    model = load_model(args.model)
+    loaded = [load_benchmark(name) for name in benchmarks]  # unknown names fail before any work
+    store = ResultsStore()
+    failures = 0
+    for benchmark in loaded:
+        score = score_model(model, benchmark, store=store, raise_errors=False)
+        if score is None:
+            failures += 1
+            row = store.latest(model.identifier, benchmark.identifier)
+            print(f"{model.identifier}  {benchmark.identifier}  FAILED: {row['message'].splitlines()[0]}")
+            continue
+        values = score_values(score)
+        print(f"{model.identifier}  {benchmark.identifier}  score {_fmt(values['score'])}  "
+              f"raw {_fmt(values['raw'])}  ceiling {_fmt(values['ceiling'])}  error {_fmt(values['error'])}")
+    print(f"stored in {store.url}")
+    return 1 if failures else 0
+
+
+def cmd_data(args) -> int:
+    from topobench.data_client import fetch_dataset, verify
+    from topobench.registry import get_dataset, names
+    selected = names("dataset") if (args.all or (args.action == "verify" and not args.names)) else args.names
+    if not selected:
+        raise TopobenchError("name a dataset or give --all; `topobench list datasets` shows them")
+    for name in selected:
+        get_dataset(name)
+    bad = 0
+    for name in selected:
+        if args.action == "fetch":
+            paths = fetch_dataset(name, progress=True)
+            print(f"{name}: {len(paths)} file(s) fetched and sha256-checked")
+        else:
+            problems = verify(name)
+            bad += len(problems)
+            for path, problem in problems:
+                print(f"{name}/{path}: {problem}")
+            if not problems:
+                print(f"{name}: ok")
+    return 1 if bad else 0
+
+
+def cmd_results(args) -> int:
+    from topobench.results import ResultsStore
+    rows = ResultsStore().rows(model=args.model, benchmark=args.benchmark)
+    if not rows:
+        print("no results stored")
+        return 0
+    for row in rows:
+        when = row["finished_at"].strftime("%Y-%m-%d %H:%M:%S") if row["finished_at"] else ""
+        if row["status"] == "ok":
+            numbers = (f"score {_fmt(row['score'])}  raw {_fmt(row['raw'])}  ceiling {_fmt(row['ceiling'])}  "
+                       f"error {_fmt(row['error'])}")
+        else:
+            numbers = "FAILED: " + (row["message"] or "").splitlines()[0]
+        print(f"{when}  {row['model_identifier']}  {row['benchmark_identifier']} v{row['benchmark_version']}  {numbers}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="topobench", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    listing = sub.add_parser("list", help="list registered models, benchmarks, datasets or stimulus sets")
+    listing.add_argument("what", choices=["models", "benchmarks", "datasets", "stimulus-sets"])
+    listing.set_defaults(func=cmd_list)
+
+    score = sub.add_parser("score", help="score a registered model on benchmarks and store the results")
+    score.add_argument("model")
+    score.add_argument("benchmarks", nargs="*")
+    score.add_argument("--all", action="store_true", help="every registered benchmark")
+    score.add_argument("--threads", type=int, default=None, help="torch threads (scores are identical at a fixed count)")
+    score.set_defaults(func=cmd_score)
+
+    data = sub.add_parser("data", help="fetch or verify reference data")
+    data.add_argument("action", choices=["fetch", "verify"])
+    data.add_argument("names", nargs="*")
+    data.add_argument("--all", action="store_true")
+    data.set_defaults(func=cmd_data)
+
+    results = sub.add_parser("results", help="show stored results")
+    results.add_argument("action", choices=["show"])
+    results.add_argument("--model")
+    results.add_argument("--benchmark")
+    results.set_defaults(func=cmd_results)
+    return parser
+
+
+def main(argv=None) -> int:
+    import warnings
+    warnings.filterwarnings("ignore", message=".*should explicitly define __slots__")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except TopobenchError as error:
+        print(f"topobench: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("topobench: interrupted; finished results are stored", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
