@@ -291,7 +291,7 @@ class ResultsStore:
         except (peewee.OperationalError, peewee.InterfaceError) as error:
             raise ResultsStoreError(
                 f"cannot open results database {_redacted(self.url)}: "
-                f"{str(error).strip()}; check {DB_URL_VARIABLE} (or unset it for the "
+                f"{' '.join(str(error).split())}; check {DB_URL_VARIABLE} (or unset it for the "
                 f"local SQLite file)") from None
         try:
             self.database.create_tables([self.ScoreRecord], safe=True)
