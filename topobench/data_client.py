@@ -111,7 +111,9 @@ def fetch(dataset: str, path: str, progress: bool = False) -> Path:
             bar = None
             if progress:
                 from tqdm import tqdm
-                bar = tqdm(total=entry.bytes, unit="B", unit_scale=True, desc=relative, leave=False)
+                # disable=None: no bar when stderr is not a terminal (logs, CI)
+                bar = tqdm(total=entry.bytes, unit="B", unit_scale=True, desc=relative, leave=False,
+                           disable=None)
             for chunk in iter(lambda: source.read(_CHUNK), b""):
                 out.write(chunk)
                 digest.update(chunk)

@@ -199,7 +199,8 @@ class PytorchModel(TopoModel):
         starts = range(0, len(stimuli), self.batch_size)
         try:
             with torch.no_grad():
-                for start in tqdm(starts, desc=f"{self.identifier} {layer}", disable=not progress, leave=False):
+                for start in tqdm(starts, desc=f"{self.identifier} {layer}", disable=None if progress else True,
+                               leave=False):
                     chunk = stimuli.iloc[start:start + self.batch_size]
                     chunk.stimulus_paths = stimuli.stimulus_paths
                     self.module(self.load_images(chunk))
