@@ -1,4 +1,6 @@
-"""Shared fixtures: an isolated TOPOBENCH_HOME per test session, the shared data host."""
+"""Shared fixtures for every test (tests/, benchmarks/*/test.py, topobench/models/*/test.py):
+the data host of TOPOBENCH_DATA_URL (default ../shared/reference-data), a fresh
+TOPOBENCH_HOME per test session unless one is set, one torch thread."""
 import os
 import shutil
 from pathlib import Path
@@ -6,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-REFERENCE_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "reference-data"
+REFERENCE_DATA = Path(__file__).resolve().parent.parent / "shared" / "reference-data"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -2,14 +2,16 @@
 import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
 
 def run(*args, env=None):
+    """Run the installed command as a user would, outside the source checkout."""
     environment = {**os.environ, **(env or {})}
     result = subprocess.run([sys.executable, "-m", "topobench", *args], capture_output=True, text=True,
-                            env=environment, timeout=300)
+                            env=environment, timeout=300, cwd=tempfile.gettempdir())
     return result.returncode, result.stdout, result.stderr
 
 

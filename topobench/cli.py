@@ -5,6 +5,7 @@
     topobench data fetch [NAME ...|--all]
     topobench data verify [NAME ...]
     topobench results show [--model M] [--benchmark B]
+    topobench import-tdann --checkpoint FILE --positions DIR --name NAME
 
 A user error (unknown name, bad data, a model that does not fit a benchmark)
 prints one line ``topobench: error: ...`` and exits with status 2.
@@ -100,6 +101,14 @@ def cmd_results(args) -> int:
     return 0
 
 
+def cmd_import_tdann(args) -> int:
+    from topobench.tdann.import_vissl import import_tdann
+    folder = import_tdann(args.checkpoint, args.positions, args.name, image_size=args.image_size,
+                          visual_degrees=args.visual_degrees)
+    print(f"imported {args.name} into {folder}; score it with: topobench score {args.name} --all")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="topobench", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("--model")
     results.add_argument("--benchmark")
     results.set_defaults(func=cmd_results)
+    importer = sub.add_parser("import-tdann", help="register an official TDANN checkpoint (VISSL) as a local model")
+    importer.add_argument("--checkpoint", required=True, help="model_final_checkpoint_phase199.torch")
+    importer.add_argument("--positions", required=True, help="folder of per-layer positions pickles")
+    importer.add_argument("--name", required=True, help="identifier to register the model under")
+    importer.add_argument("--image-size", type=int, default=224)
+    importer.add_argument("--visual-degrees", type=float, default=8.0)
+    importer.set_defaults(func=cmd_import_tdann)
     return parser
 
 

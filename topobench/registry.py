@@ -6,7 +6,9 @@ under its identifier. In-repo plugins are the sub-packages of
 ``topobench.benchmarks`` (``benchmarks/<name>/`` in the checkout); third-party
 packages declare entry points in the groups ``topobench.models`` and
 ``topobench.benchmarks`` whose name is the identifier and whose object is the
-factory. Discovery imports those modules; it never installs anything and never
+factory. Models imported or trained locally live in
+``TOPOBENCH_HOME/models/<name>/`` and register under their folder name. Discovery
+imports those modules; it never installs anything and never
 scans source text.
 """
 from __future__ import annotations
@@ -53,6 +55,18 @@ def discover(kind: str) -> None:
     registry = _REGISTRIES[kind]
     for entry_point in entry_points(group=_GROUPS[kind]):
         registry.setdefault(entry_point.name, _LazyEntryPoint(entry_point))
+    if kind == "model":
+        _register_local_models()
+
+
+def _register_local_models() -> None:
+    """Models imported or trained on this machine: ``TOPOBENCH_HOME/models/<name>/model.json``."""
+    from functools import partial
+    from topobench.data_client import topobench_home
+    folder = topobench_home() / "models"
+    for model_file in sorted(folder.glob("*/model.json")) if folder.is_dir() else ():
+        from topobench.tdann.pretrained import load_model_folder
+        model_registry.setdefault(model_file.parent.name, partial(load_model_folder, model_file.parent))
 
 
 class _LazyEntryPoint:

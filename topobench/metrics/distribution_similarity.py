@@ -17,6 +17,9 @@ target B, with samples of the same size: brain data entered as the model
 (cells of other animals) lands near raw / ceiling = 1. ``raw`` and ``ceiling``
 are the means over splits; ``error`` = std over splits of raw_s / ceiling,
 a bootstrap over model units and splits in the units of the ceiled score.
+The halves depend on ``seed`` and the animals only (a second generator, spawned
+from the same seed, draws the model samples), so every model meets the same
+halves and the ceiling does not depend on the model.
 """
 from __future__ import annotations
 
@@ -62,42 +65,76 @@ class SplitHalfResult:
                 "n_cells_half_a": stats(self.n_cells_a), "n_cells_half_b": stats(self.n_cells_b)}
 
 
+def _check_reference(reference_values, reference_animals):
+    reference_values = np.asarray(reference_values, dtype=float)
+    reference_animals = np.asarray(reference_animals)
+    if reference_values.shape != reference_animals.shape or reference_values.ndim != 1:
+        raise ValueError("reference_values and reference_animals must be 1-D and of the same length")
+    if np.unique(reference_animals).size < 2:
+        raise ValueError(f"a split by animal needs at least 2 animals, got {np.unique(reference_animals).size}")
+    return reference_values, reference_animals
+
+
+def _generators(seed: int):
+    """Independent generators for the animal splits and for the model samples, so
+    that the halves (and the ceiling) depend on ``seed`` only, not on the model."""
+    split_seed, sample_seed = np.random.SeedSequence(seed).spawn(2)
+    return np.random.default_rng(split_seed), np.random.default_rng(sample_seed)
+
+
+def animal_splits(reference_animals, n_splits: int = 100, seed: int = 0) -> np.ndarray:
+    """Boolean array (n_splits, n_cells): True where a cell is in half A of that split.
+
+    Each split shuffles the distinct animals; half A holds the first floor(n/2)
+    of them, half B the rest.
+    """
+    reference_animals = np.asarray(reference_animals)
+    if n_splits < 1:
+        raise ValueError(f"n_splits must be at least 1, got {n_splits}")
+    animals = np.unique(reference_animals)
+    split_rng, _ = _generators(seed)
+    in_a = np.empty((n_splits, reference_animals.size), dtype=bool)
+    for split in range(n_splits):
+        order = split_rng.permutation(animals)
+        in_a[split] = np.isin(reference_animals, order[: animals.size // 2])
+    return in_a
+
+
+def split_half_ceiling(reference_values, reference_animals, n_splits: int = 100,
+                       seed: int = 0) -> np.ndarray:
+    """ks_similarity(half A, half B) per split: the ceiling_s of :func:`split_half_by_animal`."""
+    reference_values, reference_animals = _check_reference(reference_values, reference_animals)
+    return np.array([ks_similarity(reference_values[in_a], reference_values[~in_a])
+                     for in_a in animal_splits(reference_animals, n_splits, seed)])
+
+
 def split_half_by_animal(reference_values, reference_animals, model_values,
                          n_splits: int = 100, seed: int = 0) -> SplitHalfResult:
     """Raw similarity, ceiling and error of model values against animal-split halves.
 
     ``reference_values`` and ``reference_animals`` have one entry per cell;
-    ``model_values`` one per model unit (NaNs dropped). Each split shuffles the
-    distinct animals with ``numpy.random.default_rng(seed)``; half A is the
-    first floor(n/2) animals, half B the rest. The model sample for a split has
-    |A| values drawn with replacement from ``model_values``.
+    ``model_values`` one per model unit (NaNs dropped). The halves come from
+    :func:`animal_splits` (they depend on ``seed`` and the animals only, so every
+    model is compared with the same halves); the model sample of a split has
+    |A| values drawn with replacement from ``model_values`` by a second
+    generator derived from the same ``seed``.
     """
-    reference_values = np.asarray(reference_values, dtype=float)
-    reference_animals = np.asarray(reference_animals)
-    model_values = np.asarray(model_values, dtype=float)
+    reference_values, reference_animals = _check_reference(reference_values, reference_animals)
+    model_values = np.asarray(model_values, dtype=float).ravel()
     model_values = model_values[np.isfinite(model_values)]
-    if reference_values.shape != reference_animals.shape or reference_values.ndim != 1:
-        raise ValueError("reference_values and reference_animals must be 1-D and of the same length")
     if model_values.size == 0:
         raise ValueError("no finite model values to compare")
-    animals = np.unique(reference_animals)
-    if animals.size < 2:
-        raise ValueError(f"a split by animal needs at least 2 animals, got {animals.size}")
-    if n_splits < 1:
-        raise ValueError(f"n_splits must be at least 1, got {n_splits}")
-    rng = np.random.default_rng(seed)
+    splits = animal_splits(reference_animals, n_splits, seed)
+    _, sample_rng = _generators(seed)
     raw = np.empty(n_splits)
     ceiling = np.empty(n_splits)
-    n_a = np.empty(n_splits, dtype=int)
-    n_b = np.empty(n_splits, dtype=int)
-    for split in range(n_splits):
-        order = rng.permutation(animals)
-        in_a = np.isin(reference_animals, order[: animals.size // 2])
+    n_a = splits.sum(axis=1)
+    n_b = splits.shape[1] - n_a
+    for split, in_a in enumerate(splits):
         half_a, half_b = reference_values[in_a], reference_values[~in_a]
-        sample = rng.choice(model_values, size=half_a.size, replace=True)
+        sample = sample_rng.choice(model_values, size=half_a.size, replace=True)
         ceiling[split] = ks_similarity(half_a, half_b)
         raw[split] = ks_similarity(sample, half_b)
-        n_a[split], n_b[split] = half_a.size, half_b.size
     mean_ceiling = float(ceiling.mean())
     error = float(np.std(raw / mean_ceiling)) if mean_ceiling > 0 else float("nan")
     return SplitHalfResult(float(raw.mean()), mean_ceiling, error, raw, ceiling, n_a, n_b)

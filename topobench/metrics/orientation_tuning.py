@@ -80,14 +80,16 @@ def _grid(assembly, color: str = "bw"):
         raise ValueError(f"expected an assembly with dims (presentation, neuroid), got {assembly.dims}")
     assembly = assembly.transpose("presentation", "neuroid")
     for coord in ("orientation_deg", "sf_cpd", "phase_deg", "color"):
-        if coord not in assembly.coords:
+        if coord not in _dim_coords(assembly, "presentation"):
             raise ValueError(f"the assembly has no presentation coordinate '{coord}': "
                              f"record it with the grating set (topobench.stimuli.gratings.sine_gratings)")
     colors = np.asarray(assembly["color"].values).astype(str)
     keep = colors == color
     if not keep.any():
         raise ValueError(f"no gratings of color '{color}' in the assembly (colors: {sorted(set(colors))})")
-    values = np.asarray(assembly.values, dtype=float)[keep]
+    values = np.asarray(assembly.values)[keep]
+    if values.dtype.kind != "f":
+        values = values.astype(float)
     axes, indices = [], []
     for coord in ("orientation_deg", "sf_cpd", "phase_deg"):
         levels, index = np.unique(np.asarray(assembly[coord].values, dtype=float)[keep], return_inverse=True)
@@ -100,12 +102,29 @@ def _grid(assembly, color: str = "bw"):
     if (counts == 0).any():
         raise ValueError(f"the {color} gratings do not cover every orientation x sf x phase "
                          f"({int((counts == 0).sum())} of {n_cells} combinations missing)")
-    sums = np.zeros((n_cells, values.shape[1]))
-    np.add.at(sums, flat, values)
-    grid = (sums / counts[:, None]).T.reshape((values.shape[1],) + shape)
-    neuroid_coords = {name: np.asarray(coord.values) for name, coord in assembly.coords.items()
-                      if coord.dims == ("neuroid",) and name != "neuroid"}
+    if (counts == 1).all():  # the usual case: each grating once; no copy beyond a reorder
+        ordered = np.empty_like(values)
+        ordered[flat] = values
+    else:  # repeats: average them
+        ordered = np.zeros((n_cells, values.shape[1]))
+        np.add.at(ordered, flat, values)
+        ordered /= counts[:, None]
+    grid = ordered.T.reshape((values.shape[1],) + shape)
+    neuroid_coords = {name: np.asarray(assembly[name].values) for name in _dim_coords(assembly, "neuroid")}
     return grid, axes[0], axes[1], axes[2], pd.DataFrame(neuroid_coords)
+
+
+def _dim_coords(assembly, dim: str) -> list:
+    """Names of the coordinates along ``dim``, MultiIndex levels included (older
+    xarray keeps levels out of ``.coords``)."""
+    names = []
+    index = assembly.indexes.get(dim)
+    if isinstance(index, pd.MultiIndex):
+        names.extend(index.names)
+    for name, coord in assembly.coords.items():
+        if coord.dims == (dim,) and name != dim and name not in names:
+            names.append(name)
+    return names
 
 
 def tuning_column(orientation_deg: float) -> str:
@@ -128,15 +147,14 @@ def grating_tuning(assembly, color: str = "bw") -> pd.DataFrame:
     (``tuning_0_deg``, ``tuning_22.5_deg``...; see :func:`tuning_column`).
     """
     grid, orientations, sfs, _phases, table = _grid(assembly, color)
-    by_sf = grid.mean(axis=(1, 3))                        # units x sf
-    best_sf = np.argmax(by_sf, axis=1)
-    over_phase = grid.mean(axis=3)                        # units x orientation x sf
+    over_phase = grid.mean(axis=3, dtype=np.float64)      # units x orientation x sf
+    best_sf = np.argmax(over_phase.mean(axis=1), axis=1)  # argmax over sf of the mean over orientation, phase
     curves = np.take_along_axis(over_phase, best_sf[:, None, None], axis=2)[:, :, 0]
     preferred, variance = orientation_statistics(curves, orientations)
     table["preferred_sf_cpd"] = sfs[best_sf]
     table["preferred_orientation_deg"] = preferred
     table["circular_variance"] = variance
-    table["mean_response"] = grid.mean(axis=(1, 2, 3))
+    table["mean_response"] = over_phase.mean(axis=(1, 2))
     for index, orientation in enumerate(orientations):
         table[tuning_column(orientation)] = curves[:, index]
     return table

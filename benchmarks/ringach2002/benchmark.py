@@ -1,0 +1,133 @@
+"""Orientation selectivity of V1 units against Ringach, Shapley & Hawken (2002).
+
+The model's V1 layer is recorded on TDANN's grating set
+(``topobench.stimuli.gratings.sine_gratings``, 8 orientations x 8 spatial
+frequencies x 5 phases x 2 colours). For each unit, from the black/white
+gratings only: the preferred spatial frequency (argmax of the response averaged
+over orientation and phase), the tuning curve at that frequency averaged over
+phase, and its closed-form circular variance (negative responses clipped to 0),
+as Ringach et al. measured cells (DESIGN.md, "Gratings and tuning (V1)").
+Responsive units: mean b/w response above ``relative_threshold`` x the 99th
+percentile of the layer's unit means (TDANN used an absolute 1.0).
+
+Score (DESIGN.md, "Ringach 2002 comparison"): for each of ``n_splits`` random
+splits of the 26 animals into halves A and B (``seed``),
+ceiling_s = 1 - KS(cells of A, cells of B) and
+raw_s = 1 - KS(|A| responsive units drawn with replacement, cells of B); raw
+and ceiling are the means over splits, the score raw / ceiling clipped to
+[0, 1], the error the std over splits of raw_s / ceiling. Cells of held-out
+animals entered as a model score about 1.00 (0.92 to 1.05 over draws); the same
+cells with every circular variance raised by 0.1 about 0.92, by 0.2 about
+0.78; an untuned population (CV 0.9 to 1) about 0.1 (tests/test_distribution_similarity.py).
+"""
+from __future__ import annotations
+
+import numpy as np
+from brainscore_core.benchmarks import BenchmarkBase
+from brainscore_core.metrics import Score
+
+from topobench.errors import ModelError
+from topobench.metrics.distribution_similarity import split_half_by_animal, split_half_ceiling
+from topobench.metrics.orientation_tuning import grating_tuning, responsive_threshold, responsive_units
+from topobench.scores import ceiled_score
+
+IDENTIFIER = "Ringach2002.V1-orientation_selectivity"
+REGION = "V1"
+HISTOGRAM_EDGES = np.linspace(0.0, 1.0, 21)  # bins of 0.05 over [0, 1]
+
+BIBTEX = """@article{ringach2002orientation,
+  title={Orientation selectivity in macaque V1: diversity and laminar dependence},
+  author={Ringach, Dario L. and Shapley, Robert M. and Hawken, Michael J.},
+  journal={Journal of Neuroscience},
+  volume={22},
+  number={13},
+  pages={5639--5651},
+  year={2002},
+  doi={10.1523/JNEUROSCI.22-13-05639.2002},
+  url={https://doi.org/10.1523/JNEUROSCI.22-13-05639.2002}
+}"""
+
+
+def _histogram(values) -> list:
+    counts, _ = np.histogram(np.clip(values, 0.0, 1.0), bins=HISTOGRAM_EDGES)
+    return counts.astype(int).tolist()
+
+
+class RingachOrientationSelectivity(BenchmarkBase):
+    """Distribution of circular variance of responsive V1 units vs. macaque V1 cells."""
+
+    def __init__(self, relative_threshold: float = 0.1, n_splits: int = 100, seed: int = 0):
+        super().__init__(identifier=IDENTIFIER, ceiling=None, version=1, parent=REGION, bibtex=BIBTEX)
+        self.relative_threshold = float(relative_threshold)
+        self.n_splits = int(n_splits)
+        self.seed = int(seed)
+        self._reference = None
+        self._ceiling_score = None
+
+    @property
+    def reference(self):
+        """The 308 cells (``topobench.reference_data.ringach2002``), loaded on first use."""
+        if self._reference is None:
+            from topobench.reference_data.ringach2002 import load_ringach2002
+            self._reference = load_ringach2002()
+        return self._reference
+
+    @property
+    def ceiling(self) -> Score:
+        """Mean over splits of 1 - KS(half A, half B); independent of the model."""
+        if self._ceiling_score is None:
+            per_split = split_half_ceiling(self.reference["circular_variance"].to_numpy(),
+                                           self.reference["animal"].to_numpy(), self.n_splits, self.seed)
+            ceiling = Score(np.float64(per_split.mean()))
+            ceiling.attrs["error"] = float(per_split.std())
+            self._ceiling_score = ceiling
+        return self._ceiling_score
+
+    def __call__(self, model) -> Score:
+        regions = getattr(model, "regions", None) or {}
+        identifier = getattr(model, "identifier", type(model).__name__)
+        if REGION not in regions:
+            raise ModelError(f"{IDENTIFIER} needs a V1 layer, but model {identifier} commits none "
+                             f"(regions: {', '.join(regions) or 'none'}); give one, e.g. --layers V1=<layer name>")
+        from topobench.stimuli.gratings import sine_gratings
+        assembly = model.record(sine_gratings(), REGION)
+        tuning = grating_tuning(assembly, color="bw")
+        mean_response = tuning["mean_response"].to_numpy()
+        responsive = responsive_units(mean_response, self.relative_threshold)
+        variance = tuning["circular_variance"].to_numpy()[responsive]
+        variance = variance[np.isfinite(variance)]
+        threshold = responsive_threshold(mean_response, self.relative_threshold)
+        if variance.size == 0:
+            raise ModelError(f"{IDENTIFIER}: no responsive unit in V1 layer {regions[REGION]} of model "
+                             f"{identifier}: no unit's mean response to the black/white gratings exceeds "
+                             f"{self.relative_threshold} x the layer's 99th percentile ({threshold:.4g}); "
+                             f"the layer may be silent for gratings or the wrong layer for V1")
+        cells = self.reference
+        macaque = cells["circular_variance"].to_numpy()
+        result = split_half_by_animal(macaque, cells["animal"].to_numpy(), variance,
+                                      n_splits=self.n_splits, seed=self.seed)
+        details = {
+            "layer": regions[REGION],
+            "n_units": int(len(tuning)),
+            "n_responsive": int(responsive.sum()),
+            "n_responsive_scored": int(variance.size),
+            "relative_threshold": self.relative_threshold,
+            "threshold": threshold,
+            "threshold_rule": "mean b/w grating response > relative_threshold x 99th percentile of the layer",
+            "n_splits": self.n_splits,
+            "seed": self.seed,
+            "histogram_bin_edges": HISTOGRAM_EDGES.round(2).tolist(),
+            "model_cv_histogram": _histogram(variance),
+            "macaque_cv_histogram": _histogram(macaque),
+            "model_median_cv": float(np.median(variance)),
+            "macaque_median_cv": float(np.median(macaque)),
+            "n_macaque_cells": int(macaque.size),
+            "n_macaque_animals": int(cells["animal"].nunique()),
+            "splits": result.summary(),
+            "unceiled_ratio": float(result.ceiled),
+            "preferred_sf_cpd_counts": {f"{value:g}": int(count) for value, count in
+                                        tuning["preferred_sf_cpd"][responsive].value_counts().sort_index().items()},
+        }
+        if "positions_by_default" in assembly.attrs:
+            details["positions_by_default"] = bool(assembly.attrs["positions_by_default"])
+        return ceiled_score(result.raw, result.ceiling, result.error, details)
