@@ -59,3 +59,12 @@ def test_silent_layer_fails_clearly():
     model.cache = False
     with pytest.raises(ModelError, match="no responsive unit"):
         RingachOrientationSelectivity()(model)
+
+
+@pytest.mark.slow
+def test_pinned_score_of_registered_resnet18_untrained():
+    """The full registered model at 224 px (about 40 s on one thread)."""
+    from topobench.registry import load_model
+    score = RingachOrientationSelectivity()(load_model("resnet18-untrained"))
+    assert float(score) == pytest.approx(0.3756, abs=0.001)
+    assert score.attrs["ceiling"] == pytest.approx(0.8924, abs=0.001)
