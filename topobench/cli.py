@@ -13,9 +13,15 @@ prints one line ``topobench: error: ...`` and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 from topobench.errors import TopobenchError
+
+
+#: Modules that add sub-commands: each has ``add_commands(subparsers)``, whose parsers set
+#: ``func`` to a function of the parsed arguments returning the exit status.
+COMMAND_MODULES: list[str] = []
 
 
 def _fmt(value) -> str:
@@ -142,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--image-size", type=int, default=224)
     importer.add_argument("--visual-degrees", type=float, default=8.0)
     importer.set_defaults(func=cmd_import_tdann)
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).add_commands(sub)
     return parser
 
 
