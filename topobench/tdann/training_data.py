@@ -221,6 +221,7 @@ def load_training_data(sources=SOURCES, size: int = 80, workers: int | None = No
         class_index = {c: i for i, c in enumerate(classes)}
         kind_index = {k: i for i, k in enumerate(kind_names)}
         temporary = Path(tempfile.mkdtemp(dir=root, prefix=f".{folder.name}."))
+        os.chmod(temporary, 0o755)  # a shared cache: readable by other users
         try:
             total = sum(len(part[0]) for part in parts)
             images = np.lib.format.open_memmap(temporary / "images.npy", mode="w+", dtype=np.uint8,
