@@ -21,7 +21,7 @@ from topobench.errors import TopobenchError
 
 #: Modules that add sub-commands: each has ``add_commands(subparsers)``, whose parsers set
 #: ``func`` to a function of the parsed arguments returning the exit status.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["topobench.tdann.cli"]
 
 
 def _fmt(value) -> str:

@@ -199,6 +199,17 @@ def load_trunk_weights(path) -> dict[str, torch.Tensor]:
     return {k: (v.float() if v.is_floating_point() else v) for k, v in state.items() if not k.startswith("fc.")}
 
 
+def load_head_weights(path) -> dict[str, torch.Tensor] | None:
+    """The projection head of a training checkpoint (None for exports and plain state dicts)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / CHECKPOINT_FILE
+    if not path.is_file():
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    return state.get("head") if isinstance(state, dict) else None
+
+
 def _seeded(seed: int, build):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -365,7 +376,10 @@ def train(config: TrainConfig, run_dir, data=None, log=print, until: int | None 
     has_checkpoint = checkpoint_path.is_file()
     if config.init_from and not has_checkpoint:
         trunk.load_state_dict(load_trunk_weights(config.init_from), strict=True)
-        say(f"warm start: trunk weights from {config.init_from}")
+        head_state = load_head_weights(config.init_from)
+        if head_state is not None and config.task == "simclr":
+            head.load_state_dict(head_state)  # a training checkpoint also carries its projection head
+        say(f"warm start: trunk{' and head' if head_state is not None else ''} weights from {config.init_from}")
 
     layers = config.layers()
     all_layers = list(dict.fromkeys(list(BLOCK_NAMES) + layers))
