@@ -38,6 +38,10 @@ FINETUNE_STEPS = 250
 FINETUNE_LR = 0.05
 ALPHA = 0.25
 SWAP_STIMULI = "imagenet_sample: 1,000 photographs (one per ImageNet class), whole image at 64 px"
+#: Swap iterations (random-offset tilings) per block: fewer where 500-unit windows make one
+#: iteration slow (about 40 s for layer3/layer4 at 64 px on one core).
+SWAP_ITERATIONS = {"layer1.0": 5, "layer1.1": 5, "layer2.0": 10, "layer2.1": 10,
+                   "layer3.0": 3, "layer3.1": 3, "layer4.0": 3, "layer4.1": 3}
 
 
 def base_config() -> TrainConfig:
@@ -51,10 +55,8 @@ def finetune_config(alpha: float, init_from: str, positions: str, steps: int = F
                        positions=positions)
 
 
-def block_responses(trunk: torch.nn.Module, images: torch.Tensor, input_size: int = INPUT_SIZE,
-                    batch_size: int = 100) -> dict[str, np.ndarray]:
-    """(n_images, units) responses of every BasicBlock output to uint8 images (N, 3, S, S)."""
-    from topobench.tdann.augment import center_view
+def _collect_blocks(trunk: torch.nn.Module, batches) -> dict[str, np.ndarray]:
+    """(n_images, units) output of every BasicBlock over an iterable of input batches."""
     modules = dict(trunk.named_modules())
     outputs = {name: [] for name in BLOCK_NAMES}
     handles = [modules[name].register_forward_hook(
@@ -63,23 +65,44 @@ def block_responses(trunk: torch.nn.Module, images: torch.Tensor, input_size: in
     trunk.eval()
     try:
         with torch.no_grad():
-            for start in range(0, len(images), batch_size):
-                trunk.features(center_view(torch.as_tensor(images[start:start + batch_size]), input_size))
+            for batch in batches:
+                trunk.features(batch)
     finally:
         for handle in handles:
             handle.remove()
     return {name: np.concatenate(chunks) for name, chunks in outputs.items()}
 
 
-def swap_positions(weights, positions_dir, out_dir, seed: int = 0, n_iterations: int = 20,
+def block_responses(trunk: torch.nn.Module, images, input_size: int = INPUT_SIZE,
+                    batch_size: int = 100) -> dict[str, np.ndarray]:
+    """Block responses to uint8 images (N, 3, S, S), each shown whole at ``input_size`` px."""
+    from topobench.tdann.augment import center_view
+    images = torch.as_tensor(images)
+    return _collect_blocks(trunk, (center_view(images[start:start + batch_size], input_size)
+                                   for start in range(0, len(images), batch_size)))
+
+
+def grating_responses(trunk: torch.nn.Module, input_size: int = INPUT_SIZE) -> dict[str, np.ndarray]:
+    """Block responses to the 640 benchmark gratings (8 degrees over ``input_size`` px)."""
+    from topobench.model_interface import PytorchModel
+    from topobench.stimuli import sine_gratings
+    model = PytorchModel(trunk, "swap-evaluation", {}, visual_degrees=VISUAL_DEGREES, image_size=input_size,
+                         cache=False)
+    images = model.load_images(sine_gratings())
+    return _collect_blocks(trunk, (images[start:start + 128] for start in range(0, len(images), 128)))
+
+
+def swap_positions(weights, positions_dir, out_dir, seed: int = 0, n_iterations: dict | int | None = None,
                    layers=BLOCK_NAMES, log=print) -> dict:
     """Swap-optimise the positions of ``layers`` on the network's responses to imagenet_sample.
 
     Writes ``out_dir/<layer>.npz`` for every block (unchanged ones copied) and
-    ``out_dir/swap_report.json`` (loss before and after, per layer).
+    ``out_dir/swap_report.json``: per layer the loss before and after on the fitting
+    images, and on held-out stimuli (the benchmark gratings, which the fit never saw) the
+    loss with the starting positions, the swapped ones, and as many random swaps.
     """
     from topobench.tdann.neighborhoods import tdann_width_scale
-    from topobench.tdann.swap import swap_optimize
+    from topobench.tdann.swap import evaluate_spatial_loss, random_swaps, swap_optimize
     from topobench.tdann.train import load_trunk_weights
     from topobench.tdann.training_data import load_training_data
 
@@ -87,17 +110,40 @@ def swap_positions(weights, positions_dir, out_dir, seed: int = 0, n_iterations:
     trunk.load_state_dict(load_trunk_weights(weights))
     images = load_training_data(["imagenet_sample"], 80, progress=False).images
     responses = block_responses(trunk, images)
+    held_out = grating_responses(trunk)
+    iterations = n_iterations if isinstance(n_iterations, dict) else \
+        {name: n_iterations or SWAP_ITERATIONS[name] for name in BLOCK_NAMES}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = {}
     for name in BLOCK_NAMES:
         positions = LayerPositions.load(Path(positions_dir) / f"{name}.npz")
         if name in layers:
-            positions = swap_optimize(responses[name], positions, SWAP_STIMULI, width_scale=tdann_width_scale(INPUT_SIZE),
-                                      n_iterations=n_iterations, seed=seed)
-            report[name] = {k: positions.provenance.get(k) for k in positions.provenance
+            scale = tdann_width_scale(INPUT_SIZE)
+            swapped = swap_optimize(responses[name], positions, SWAP_STIMULI, width_scale=scale,
+                                    n_iterations=iterations[name], seed=seed)
+            control = random_swaps(positions, int(swapped.provenance["n_swaps"]), width_scale=scale, seed=seed)
+            report[name] = {k: swapped.provenance.get(k) for k in swapped.provenance
                             if "loss" in k or k in ("n_iterations", "seconds", "n_swaps")}
+            report[name]["held_out_gratings"] = {
+                label: evaluate_spatial_loss(held_out[name], layer_positions, width_scale=scale, seed=seed + 1)
+                for label, layer_positions in (("start", positions), ("swapped", swapped),
+                                               ("random_swaps", control))}
             log(f"{name}: {report[name]}")
+            positions = swapped
         positions.save(out_dir / f"{name}.npz")
     (out_dir / "swap_report.json").write_text(json.dumps(report, indent=1))
     return report
+
+
+
+def write_finetune_configs(root, init_from, positions, steps: int = FINETUNE_STEPS) -> dict:
+    """Config files of the two fine-tuning runs (``tdann-mini``, ``tdann-mini-task-only``)."""
+    root = Path(root)
+    runs = {}
+    for name, alpha in (("tdann-mini", ALPHA), ("tdann-mini-task-only", 0.0)):
+        run_dir = root / name
+        run_dir.mkdir(parents=True, exist_ok=True)
+        finetune_config(alpha, str(init_from), str(positions), steps).save(run_dir / "config.json")
+        runs[name] = run_dir
+    return runs
