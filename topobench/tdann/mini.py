@@ -147,3 +147,35 @@ def write_finetune_configs(root, init_from, positions, steps: int = FINETUNE_STE
         finetune_config(alpha, str(init_from), str(positions), steps).save(run_dir / "config.json")
         runs[name] = run_dir
     return runs
+
+
+def bundle(run_dir, out_dir, identifier: str, checkpoint=None, extra_files=()) -> Path:
+    """Write a trained run as a model folder (``topobench.tdann.pretrained``) for committing:
+    half-precision trunk weights, the positions of every block, ``model.json`` with the
+    recipe, and the exact ``config.json`` and ``losses.csv`` of the run."""
+    import shutil
+    from topobench.tdann.pretrained import TDANN_REGIONS, save_model_folder
+    from topobench.tdann.train import CHECKPOINT_FILE, LOSSES_FILE, load_checkpoint, read_losses
+
+    run_dir, out_dir = Path(run_dir), Path(out_dir)
+    state = load_checkpoint(Path(checkpoint) if checkpoint else run_dir / CHECKPOINT_FILE)
+    config = TrainConfig.from_dict(state["config"])
+    positions = {name: LayerPositions.load(run_dir / "positions" / f"{name}.npz") for name in BLOCK_NAMES}
+    provenance = {"recipe": "topobench.tdann.mini", "step": int(state["step"]), "task": config.task,
+                  "alpha": config.alphas(), "spatial_loss_kind": config.spatial_loss_kind,
+                  "init_from": config.init_from, "training_sources": config.sources,
+                  "input_size": config.input_size, "visual_degrees": VISUAL_DEGREES}
+    save_model_folder(out_dir, identifier, state["trunk"], positions, config.input_size, VISUAL_DEGREES,
+                      TDANN_REGIONS, provenance)
+    shutil.copyfile(run_dir / "config.json", out_dir / "config.json")
+    rows = [row for row in read_losses(run_dir / LOSSES_FILE) if int(row["step"]) <= int(state["step"])]
+    with open(run_dir / LOSSES_FILE) as handle:
+        header = handle.readline()
+    with open(out_dir / LOSSES_FILE, "w") as handle:
+        handle.write(header)
+        columns = header.strip().split(",")
+        for row in rows:
+            handle.write(",".join(str(row[c]) for c in columns) + "\n")
+    for extra in extra_files:
+        shutil.copyfile(extra, out_dir / Path(extra).name)
+    return out_dir
