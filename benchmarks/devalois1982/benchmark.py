@@ -1,0 +1,89 @@
+"""Cardinal bias of preferred orientations in V1 (De Valois, Yund & Hepler 1982).
+
+Measurement. The closed-form preferred orientation of each responsive V1 unit
+(``topobench.metrics.v1_maps``: black/white gratings at the unit's preferred
+spatial frequency, averaged over phase) is classed as cardinal (within 22.5 deg
+of horizontal or vertical) or oblique (within 22.5 deg of 45 or 135 deg)
+(``topobench.metrics.orientation_histogram``); the 8-bin histogram of
+preferences is kept in ``details``. Note that the grating set samples 8
+orientations, 4 cardinal-class and 4 oblique-class, so the stimuli do not
+favour either class.
+
+Score. De Valois et al. (1982) report more horizontal and vertical than oblique
+preferred orientations (foveal and high spatial-frequency subsamples), with no
+proportion that can be cited with confidence
+(``topobench.reference_data.devalois1982``). The benchmark therefore tests the
+direction only: 1 when cardinal preferences outnumber oblique ones at
+one-sided binomial p < ``alpha``, else 0; and it is **report-only**
+(``report_only`` True, also in ``details``): its score is kept out of every
+aggregate (issue 4).
+"""
+from __future__ import annotations
+
+import numpy as np
+from brainscore_core.benchmarks import BenchmarkBase
+
+from topobench.errors import ModelError
+from topobench.metrics.orientation_histogram import cardinal_bias, orientation_histogram
+from topobench.metrics.v1_maps import measure_v1_maps
+from topobench.scores import ceiled_score
+
+IDENTIFIER = "DeValois1982.V1-cardinal_bias"
+REGION = "V1"
+
+BIBTEX = """@article{devalois1982orientation,
+  title={The orientation and direction selectivity of cells in macaque visual cortex},
+  author={De Valois, Russell L. and Yund, E. William and Hepler, Norva},
+  journal={Vision Research},
+  volume={22},
+  number={5},
+  pages={531--544},
+  year={1982},
+  note={PubMed 7112953}
+}"""
+
+
+class DeValoisCardinalBias(BenchmarkBase):
+    """More V1 units preferring cardinal than oblique orientations (report-only)."""
+
+    datasets = ()  # the reference is a qualitative claim (topobench.reference_data.devalois1982)
+    report_only = True
+
+    def __init__(self, half_width_deg: float = 22.5, alpha: float = 0.05, relative_threshold: float = 0.1,
+                 seed: int = 0):
+        super().__init__(identifier=IDENTIFIER, ceiling=None, version=1, parent=REGION, bibtex=BIBTEX)
+        self.half_width_deg = float(half_width_deg)
+        self.alpha = float(alpha)
+        self.relative_threshold = float(relative_threshold)
+        self.seed = int(seed)  # nothing here is random; kept for the uniform provenance of scores
+
+    @property
+    def ceiling(self):
+        return 1.0
+
+    def score_preferences(self, orientation_deg, details=None):
+        from topobench.reference_data.devalois1982 import CITATION, CLAIM
+        orientation_deg = np.asarray(orientation_deg, dtype=np.float64)
+        bias = cardinal_bias(orientation_deg, self.half_width_deg)
+        counts, centres = orientation_histogram(orientation_deg)
+        raw = 1.0 if bias["n_cardinal"] > bias["n_oblique"] and bias["p_value"] < self.alpha else 0.0
+        details = dict(details or {})
+        details.update({
+            **bias, "alpha": self.alpha,
+            "orientation_histogram": counts.astype(int).tolist(),
+            "orientation_bin_centers_deg": centres.tolist(),
+            "report_only": True,
+            "report_only_reason": "no cardinal-to-oblique proportion can be cited with confidence; direction only",
+            "claim": CLAIM, "reference": CITATION,
+            "score_scale": f"1 if cardinal > oblique at one-sided binomial p < {self.alpha}, else 0",
+        })
+        return ceiled_score(raw, 1.0, 0.0, details)
+
+    def __call__(self, model):
+        maps = measure_v1_maps(model, self.identifier, self.relative_threshold)
+        if maps.n_responsive < 10:
+            raise ModelError(f"{self.identifier}: only {maps.n_responsive} responsive V1 units in model "
+                             f"{maps.model_identifier}")
+        details = {"layer": maps.layer, "n_units": maps.n_units, "n_responsive": maps.n_responsive,
+                   "relative_threshold": self.relative_threshold, **maps.attrs}
+        return self.score_preferences(maps.orientation_deg, details)

@@ -1,0 +1,70 @@
+"""Tests of LivingstoneHubel1984.V1-color_clustering: the pinned score of a fixed seeded model
+(raise the benchmark's version when it changes) and its errors. Properties on maps with known
+answers: tests/test_v1_map_benchmarks.py."""
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+import topobench.nets
+from topobench.errors import ModelError
+from topobench.model_interface import PytorchModel
+from topobench.registry import benchmark_registry
+
+from topobench.benchmarks.livingstonehubel1984 import LivingstoneHubelColorClustering
+
+REFERENCE_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "reference-data"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _environment(tmp_path_factory):
+    """The data host of TOPOBENCH_DATA_URL (default ../shared/reference-data), a fresh
+    cache unless TOPOBENCH_HOME is set, one torch thread."""
+    saved = {name: os.environ.get(name) for name in ("TOPOBENCH_DATA_URL", "TOPOBENCH_HOME")}
+    if not saved["TOPOBENCH_DATA_URL"]:
+        if not REFERENCE_DATA.is_dir():
+            pytest.skip("no data host: set TOPOBENCH_DATA_URL")
+        os.environ["TOPOBENCH_DATA_URL"] = str(REFERENCE_DATA)
+    if not saved["TOPOBENCH_HOME"]:
+        os.environ["TOPOBENCH_HOME"] = str(tmp_path_factory.mktemp("topobench_home"))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def _model(region_layers):
+    return PytorchModel(topobench.nets.resnet18(num_classes=None, seed=0), identifier="test-resnet18-seed0-64px",
+                        region_layers=region_layers, visual_degrees=8.0, image_size=64)
+
+
+def test_registered():
+    benchmark = benchmark_registry["LivingstoneHubel1984.V1-color_clustering"]()
+    assert benchmark.identifier == "LivingstoneHubel1984.V1-color_clustering"
+    assert benchmark.version == 1 and benchmark.parent == "V1" and benchmark.seed == 0
+    assert benchmark.datasets == ("nauhaus2012_v1",)
+    assert "JNEUROSCI.04-01-00309.1984" in benchmark.bibtex
+
+
+def test_pinned_score_of_seeded_untrained_resnet18():
+    score = LivingstoneHubelColorClustering()(_model({"V1": "layer2.0"}))
+    details = score.attrs["details"]
+    assert float(score) == pytest.approx(0.0045, abs=0.001)
+    assert score.attrs["ceiling"] == pytest.approx(0.9727, abs=0.001)
+    assert details["clustering_index"] == pytest.approx(0.0015, abs=0.002)
+    assert all(abs(value) < 0.05 for value in details["shuffled_clustering_indices"])
+    assert details["color_index_spread"] == pytest.approx(0.103, abs=0.005)
+    assert "stand-in" in details["reference_kind"]
+    # the stand-in target: macaque SF maps cluster at about 0.3 within 0.2 column widths
+    assert all(0.25 < value < 0.4 for value in details["macaque_sf_clustering_index_per_plane"].values())
+
+
+def test_model_without_v1_fails_clearly():
+    with pytest.raises(ModelError, match="V1"):
+        LivingstoneHubelColorClustering()(_model({"VTC": "layer4.1"}))

@@ -1,0 +1,97 @@
+"""Tests of Nauhaus2012.V1-orientation_smoothness and Nauhaus2012.V1-sf_smoothness: the pinned
+scores of a fixed seeded model (raise the benchmarks' version when they change) and their errors.
+Properties on maps with known answers: tests/test_v1_map_benchmarks.py."""
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+import topobench.nets
+from topobench.errors import ModelError
+from topobench.model_interface import PytorchModel
+from topobench.registry import benchmark_registry
+
+from topobench.benchmarks.nauhaus2012 import NauhausOrientationSmoothness, NauhausSFSmoothness
+
+REFERENCE_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "reference-data"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _environment(tmp_path_factory):
+    """The data host of TOPOBENCH_DATA_URL (default ../shared/reference-data), a fresh
+    cache unless TOPOBENCH_HOME is set, one torch thread."""
+    saved = {name: os.environ.get(name) for name in ("TOPOBENCH_DATA_URL", "TOPOBENCH_HOME")}
+    if not saved["TOPOBENCH_DATA_URL"]:
+        if not REFERENCE_DATA.is_dir():
+            pytest.skip("no data host: set TOPOBENCH_DATA_URL")
+        os.environ["TOPOBENCH_DATA_URL"] = str(REFERENCE_DATA)
+    if not saved["TOPOBENCH_HOME"]:
+        os.environ["TOPOBENCH_HOME"] = str(tmp_path_factory.mktemp("topobench_home"))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def _model(region_layers):
+    return PytorchModel(topobench.nets.resnet18(num_classes=None, seed=0), identifier="test-resnet18-seed0-64px",
+                        region_layers=region_layers, visual_degrees=8.0, image_size=64)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return _model({"V1": "layer2.0"})
+
+
+def test_registered():
+    for name, feature in (("Nauhaus2012.V1-orientation_smoothness", "orientation"),
+                          ("Nauhaus2012.V1-sf_smoothness", "sf")):
+        benchmark = benchmark_registry[name]()
+        assert benchmark.identifier == name and benchmark.feature == feature
+        assert benchmark.version == 1 and benchmark.parent == "V1"
+        assert benchmark.datasets == ("nauhaus2012_v1",) and benchmark.seed == 0
+        assert "doi.org/10.1038/nn.3255" in benchmark.bibtex
+
+
+def test_pinned_orientation_smoothness_of_seeded_untrained_resnet18(model):
+    score = NauhausOrientationSmoothness()(model)
+    details = score.attrs["details"]
+    # an untrained network's orientation map is salt-and-pepper: its curve is flat at 1
+    assert float(score) == pytest.approx(0.0226, abs=0.001)
+    assert score.attrs["raw"] == pytest.approx(0.0182, abs=0.001)
+    assert score.attrs["ceiling"] == pytest.approx(0.8041, abs=0.001)
+    assert details["n_units"] == 128 * 8 * 8 and details["n_responsive"] == pytest.approx(3713, abs=5)
+    assert details["model_column_spacing_mm"] == pytest.approx(6.596, abs=0.01)
+    assert details["column_spacing"]["spectral_peak_is_real"] is False
+    assert details["model_smoothness_index_tdann"] == pytest.approx(0.0074, abs=0.005)
+    assert max(abs(v - 1) for v in details["model_curve"]["ratio_other_channel"]) < 0.02
+    assert details["positions_by_default"] is True
+    assert "clipped_from" not in details
+
+
+def test_pinned_sf_smoothness_of_seeded_untrained_resnet18(model):
+    score = NauhausSFSmoothness()(model)
+    details = score.attrs["details"]
+    assert float(score) == pytest.approx(0.0628, abs=0.001)
+    assert score.attrs["raw"] == pytest.approx(0.0456, abs=0.001)
+    assert score.attrs["ceiling"] == pytest.approx(0.7259, abs=0.001)
+    assert details["model_spread"] == pytest.approx(0.732, abs=0.005)  # s.d. of log2 preferred SF (octaves)
+    assert set(details["macaque_panel_curves"]) == set("cdgh")
+
+
+def test_model_without_v1_fails_clearly():
+    for benchmark in (NauhausOrientationSmoothness(), NauhausSFSmoothness()):
+        with pytest.raises(ModelError, match="V1"):
+            benchmark(_model({"VTC": "layer4.1"}))
+
+
+def test_unknown_feature():
+    from topobench.benchmarks.nauhaus2012.benchmark import NauhausSmoothness
+    with pytest.raises(ValueError, match="orientation, sf"):
+        NauhausSmoothness(feature="color")

@@ -1,0 +1,62 @@
+"""Salt-and-pepper and constant maps score low on every V1 map benchmark; scores' details are
+JSON and draw as a picture."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from topobench.metrics.synthetic_maps import SyntheticV1Model, random_positions, salt_and_pepper
+from topobench.registry import load_benchmark
+
+SIDE_MM, N_UNITS = 21.0, 5000
+SCORED = ("Nauhaus2012.V1-orientation_smoothness", "Nauhaus2012.V1-sf_smoothness",
+          "Kaschube2010.V1-pinwheel_density", "LivingstoneHubel1984.V1-color_clustering")
+REPORTED = ("DeValois1982.V1-cardinal_bias",)
+
+
+@pytest.fixture(scope="module")
+def scores():
+    if not os.environ.get("TOPOBENCH_DATA_URL"):
+        pytest.skip("no data host: set TOPOBENCH_DATA_URL")
+    positions = random_positions(N_UNITS, SIDE_MM, seed=0)
+    rng = np.random.default_rng(0)
+    models = {
+        "salt-and-pepper": SyntheticV1Model(positions, salt_and_pepper(N_UNITS, seed=4),
+                                            2 ** rng.uniform(-1, 1.58, N_UNITS), rng.uniform(-0.8, 0.8, N_UNITS),
+                                            identifier="salt-and-pepper"),
+        "constant": SyntheticV1Model(positions, np.full(N_UNITS, 45.0), np.full(N_UNITS, 1.0),
+                                     np.full(N_UNITS, 0.3), identifier="constant"),
+    }
+    benchmarks = {name: load_benchmark(name) for name in SCORED + REPORTED}
+    return {(model_name, name): benchmark(model) for model_name, model in models.items()
+            for name, benchmark in benchmarks.items()}
+
+
+@pytest.mark.parametrize("model_name", ["salt-and-pepper", "constant"])
+def test_salt_and_pepper_and_constant_maps_score_low(scores, model_name):
+    for name in SCORED + REPORTED:
+        assert float(scores[model_name, name]) < 0.15, name
+    if model_name == "constant":
+        for name in SCORED:
+            assert float(scores[model_name, name]) == 0.0
+            assert "constant" in scores[model_name, name].attrs["details"]["scored_zero_because"]
+    else:
+        pinwheels = scores[model_name, "Kaschube2010.V1-pinwheel_density"].attrs["details"]
+        assert pinwheels["gates"] == {"spectral_peak_is_real": False, "smoothness_is_real": False}
+        assert pinwheels["scored_zero_because"].startswith("no real spectral peak")
+
+
+def test_details_are_json_and_draw(scores, tmp_path):
+    from topobench.map_figures import write_v1_map_figure
+    for score in scores.values():
+        json.dumps(score.attrs["details"])
+    details = scores["salt-and-pepper", SCORED[0]].attrs["details"]
+    assert set(details["macaque_map"]) == {"1", "2"} and details["model_map"]["orientation_deg"]
+    path = write_v1_map_figure(details, tmp_path / "maps.png", title="salt and pepper")
+    assert path.stat().st_size > 10_000
+    pinwheels = scores["salt-and-pepper", "Kaschube2010.V1-pinwheel_density"].attrs["details"]
+    assert write_v1_map_figure(pinwheels, tmp_path / "pinwheels.png").is_file()
+    colour = scores["salt-and-pepper", "LivingstoneHubel1984.V1-color_clustering"].attrs["details"]
+    assert write_v1_map_figure(colour, tmp_path / "colour.png").is_file()
+    assert scores["salt-and-pepper", REPORTED[0]].attrs["details"]["report_only"] is True
