@@ -161,6 +161,16 @@ def organisation(selectivity: dict, positions, extent, patch_threshold: float, u
             "selective_fractions": selective_fractions(selectivity, unit_threshold)}
 
 
+def _has_coordinate(assembly, name: str) -> bool:
+    """Whether ``assembly`` has coordinate ``name``, also as a level of a MultiIndex dimension
+    (BrainIO assemblies keep ``tissue_x`` as a level of ``neuroid``, not in ``.coords``)."""
+    try:
+        assembly[name]
+    except KeyError:
+        return False
+    return True
+
+
 class GrillSpector2014PatchOrganization(BenchmarkBase):
     """Four graded claims about category-selective patches in VTC (see the module docstring)."""
 
@@ -272,7 +282,7 @@ class GrillSpector2014PatchOrganization(BenchmarkBase):
             raise ModelError(f"{IDENTIFIER} needs a VTC layer, but model {identifier} commits none "
                              f"(regions: {', '.join(regions) or 'none'}); give one, e.g. --layers VTC=<layer name>")
         assembly = model.record(self.stimuli, REGION)
-        if "tissue_x" not in assembly.coords or "tissue_y" not in assembly.coords:
+        if not (_has_coordinate(assembly, "tissue_x") and _has_coordinate(assembly, "tissue_y")):
             raise ModelError(f"{IDENTIFIER} needs cortical positions (tissue_x, tissue_y in mm) of the units of "
                              f"VTC layer {regions[REGION]}, but model {identifier} gives none; give positions")
         positions = np.stack([assembly["tissue_x"].values, assembly["tissue_y"].values], axis=1).astype(float)
