@@ -2,10 +2,14 @@
 
     topobench list models|benchmarks|datasets|stimulus-sets
     topobench score MODEL [BENCHMARK ...] [--all] [--threads N]
+    topobench score --checkpoint PATH --arch resnet18 [--positions DIR] [--layers V1=layer2.0,...] [--name NAME] ...
     topobench data fetch [NAME ...|--all]
     topobench data verify [NAME ...]
     topobench results show [--model M] [--benchmark B]
     topobench import-tdann --checkpoint FILE --positions DIR --name NAME
+    topobench train | swap-positions | compare-tdann ...      (topobench.tdann.cli)
+    topobench new-model NAME | report MODEL                    (topobench.zoo_cli)
+    topobench leaderboard run | build | show | verify          (topobench.leaderboard.cli)
 
 A user error (unknown name, bad data, a model that does not fit a benchmark)
 prints one line ``topobench: error: ...`` and exits with status 2.
@@ -21,7 +25,7 @@ from topobench.errors import TopobenchError
 
 #: Modules that add sub-commands: each has ``add_commands(subparsers)``, whose parsers set
 #: ``func`` to a function of the parsed arguments returning the exit status.
-COMMAND_MODULES: list[str] = ["topobench.tdann.cli"]
+COMMAND_MODULES: list[str] = ["topobench.tdann.cli", "topobench.zoo_cli", "topobench.leaderboard.cli"]
 
 
 def _fmt(value) -> str:
@@ -39,17 +43,18 @@ def cmd_list(args) -> int:
 
 def cmd_score(args) -> int:
     import torch
-    from topobench.registry import load_benchmark, load_model, names
+    from topobench.registry import load_benchmark, names
     from topobench.results import ResultsStore
     from topobench.scoring import score_model
     from topobench.scores import score_values
+    from topobench.submit import model_from_args
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    benchmarks = names("benchmark") if args.all else args.benchmarks
+    model, leftover = model_from_args(args)  # a registered MODEL, or --checkpoint (checked before any work)
+    benchmarks = names("benchmark") if args.all else [*leftover, *args.benchmarks]
     if not benchmarks:
         raise TopobenchError("name at least one benchmark or give --all; `topobench list benchmarks` shows them")
-    model = load_model(args.model)
     loaded = [load_benchmark(name) for name in benchmarks]  # unknown names fail before any work
     store = ResultsStore()
     failures = 0
@@ -124,10 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(func=cmd_list)
 
     score = sub.add_parser("score", help="score a registered model on benchmarks and store the results")
-    score.add_argument("model")
+    score.add_argument("model", nargs="?", help="a registered model (`topobench list models`); "
+                       "omit it with --checkpoint")
     score.add_argument("benchmarks", nargs="*")
     score.add_argument("--all", action="store_true", help="every registered benchmark")
     score.add_argument("--threads", type=int, default=None, help="torch threads (scores are identical at a fixed count)")
+    from topobench.submit import add_checkpoint_arguments
+    add_checkpoint_arguments(score)
     score.set_defaults(func=cmd_score)
 
     data = sub.add_parser("data", help="fetch or verify reference data")

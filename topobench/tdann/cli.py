@@ -24,6 +24,14 @@ def cmd_swap(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    import json
+    from topobench.tdann.compare import compare
+    record = compare(args.models, args.out, n_resamples=args.resamples, seed=args.seed)
+    print(json.dumps({k: v for k, v in record.items() if k != "method"}, indent=1))
+    return 0
+
+
 def add_commands(sub) -> None:
     train = sub.add_parser("train", help="train a topographic ResNet-18 (SimCLR or supervised, with the spatial loss); "
                                          "resumes a run folder that has a checkpoint")
@@ -42,3 +50,11 @@ def add_commands(sub) -> None:
     swap.add_argument("--seed", type=int, default=0)
     swap.add_argument("--iterations", type=int, default=20)
     swap.set_defaults(func=cmd_swap)
+
+    compare = sub.add_parser("compare-tdann", help="smoothness of the V1 map, held-out spatial loss and linear probe "
+                                                   "of two models with the same positions, with intervals")
+    compare.add_argument("models", nargs="+", help="registered model identifiers (two for differences)")
+    compare.add_argument("--out", default=None, help="JSON file to write")
+    compare.add_argument("--resamples", type=int, default=100)
+    compare.add_argument("--seed", type=int, default=0)
+    compare.set_defaults(func=cmd_compare)

@@ -82,16 +82,16 @@ def _standardise(responses: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
                                  torch.zeros_like(norm))
 
 
-def evaluate_spatial_loss(responses, positions: LayerPositions, neighborhoods: np.ndarray | None = None,
-                          kind: str = "relative", width_mm: float | None = None, width_scale: float = 1.0,
-                          n_neighborhoods: int = 200, max_units: int = 500, seed: int = 0) -> float:
-    """Mean spatial loss of a layer's responses ``(n_images, N)`` over neighbourhoods.
+def spatial_losses(responses, positions: LayerPositions, neighborhoods: np.ndarray | None = None,
+                   kind: str = "relative", width_mm: float | None = None, width_scale: float = 1.0,
+                   n_neighborhoods: int = 200, max_units: int = 500, seed: int = 0) -> np.ndarray:
+    """Spatial loss of a layer's responses ``(n_images, N)`` in each neighbourhood: ``(n,)``.
 
     The neighbourhoods are ``neighborhoods`` if given, else
     ``make_neighborhoods(positions, width_mm, n_neighborhoods, max_units, seed, width_scale)``:
     the same seed gives the same windows (placement depends only on the seed and the
     set of coordinates, which a swap leaves unchanged), so losses before and after a
-    swap optimisation are comparable.
+    swap optimisation, or of two networks with the same positions, are paired.
     """
     x = _as_responses(responses, positions.n_units, positions.name)
     if neighborhoods is None:
@@ -107,7 +107,16 @@ def evaluate_spatial_loss(responses, positions: LayerPositions, neighborhoods: n
             chunk = neighborhoods[begin:begin + step]
             feats = x[:, chunk.reshape(-1)].to(torch.float64).reshape(x.shape[0], *chunk.shape).permute(1, 0, 2)
             losses.append(spatial_loss_batched(feats, coords[chunk], kind))
-    return float(torch.cat(losses).mean())
+    return torch.cat(losses).numpy()
+
+
+def evaluate_spatial_loss(responses, positions: LayerPositions, neighborhoods: np.ndarray | None = None,
+                          kind: str = "relative", width_mm: float | None = None, width_scale: float = 1.0,
+                          n_neighborhoods: int = 200, max_units: int = 500, seed: int = 0) -> float:
+    """Mean spatial loss of a layer's responses ``(n_images, N)`` over neighbourhoods
+    (:func:`spatial_losses`)."""
+    return float(spatial_losses(responses, positions, neighborhoods, kind, width_mm, width_scale,
+                                n_neighborhoods, max_units, seed).mean())
 
 
 def _tiles(coordinates: np.ndarray, width: float, max_units: int, rng: np.random.Generator):
