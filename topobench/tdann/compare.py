@@ -72,7 +72,7 @@ def orientation_smoothness(model, n_resamples: int = 100, seed: int = 0) -> dict
 
 
 def held_out_spatial_loss(models: dict, n_images: int = 1000, n_neighborhoods: int = 200,
-                          n_boot: int = 2000, seed: int = 0) -> dict:
+                          n_boot: int = 2000, seed: int = 0, layers=None) -> dict:
     """Relative SL of every block on CIFAR-10 test images, per model, in shared neighbourhoods."""
     from topobench.benchmarks.cifar10_probe.benchmark import cifar10_stimuli
     from topobench.nets import BLOCK_NAMES
@@ -83,7 +83,7 @@ def held_out_spatial_loss(models: dict, n_images: int = 1000, n_neighborhoods: i
     first = next(iter(models.values()))
     rng = np.random.default_rng(seed)
     result = {"stimuli": stimuli.identifier, "n_neighborhoods": n_neighborhoods, "layers": {}}
-    for layer in BLOCK_NAMES:
+    for layer in layers or BLOCK_NAMES:
         positions = first._positions[layer]
         for name, model in models.items():
             if not np.array_equal(model._positions[layer].coordinates, positions.coordinates):

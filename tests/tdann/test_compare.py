@@ -1,0 +1,69 @@
+"""The fair comparison of two TDANN runs: intervals that contain the estimate, a map that
+loses its smoothness when its positions are shuffled, and paired held-out spatial losses."""
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from topobench.model_interface import PytorchModel
+from topobench.nets import resnet18
+from topobench.positions import LayerPositions, retinotopic_positions
+from topobench.tdann.compare import held_out_spatial_loss, orientation_smoothness
+
+REFERENCE_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "reference-data"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _environment(tmp_path_factory):
+    saved = {name: os.environ.get(name) for name in ("TOPOBENCH_DATA_URL", "TOPOBENCH_HOME")}
+    if not saved["TOPOBENCH_DATA_URL"]:
+        if not REFERENCE_DATA.is_dir():
+            pytest.skip("no data host: set TOPOBENCH_DATA_URL")
+        os.environ["TOPOBENCH_DATA_URL"] = str(REFERENCE_DATA)
+    if not saved["TOPOBENCH_HOME"]:
+        os.environ["TOPOBENCH_HOME"] = str(tmp_path_factory.mktemp("topobench_home"))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def _model(seed, positions, identifier):
+    return PytorchModel(resnet18(num_classes=None, seed=seed), identifier, {"V1": "layer2.0"},
+                        visual_degrees=8.0, image_size=64, positions=positions)
+
+
+def test_shuffled_positions_lose_the_same_channel_free_smoothness_and_intervals_hold_the_estimate():
+    start = retinotopic_positions("layer2.0", (128, 8, 8), 36.75, seed=0)
+    model = _model(0, {"layer2.0": start}, "cmp-a")
+    smooth = orientation_smoothness(model, n_resamples=10)
+    order = np.random.default_rng(0).permutation(start.n_units)
+    shuffled = LayerPositions(start.name, start.dims, start.coordinates[order], start.sheet_side_mm)
+    flat = orientation_smoothness(_model(0, {"layer2.0": shuffled}, "cmp-a-shuffled"), n_resamples=10)
+    for result in (smooth, flat):
+        assert len(result["ratio"]) == 3 and result["n_responsive"] > 100
+        for value, (low, high) in zip(result["ratio"], np.asarray(result["interval_95"]).T):
+            assert low <= value + 0.02 and value - 0.02 <= high
+    assert np.all(np.abs(np.asarray(flat["ratio"]) - 1.0) < 0.1)
+
+
+def test_held_out_spatial_loss_pairs_models_with_the_same_positions():
+    positions = {"layer2.0": retinotopic_positions("layer2.0", (128, 8, 8), 36.75, seed=0)}
+    a, b = _model(0, positions, "cmp-a"), _model(1, positions, "cmp-b")
+    result = held_out_spatial_loss({"a": a, "b": b}, n_images=50, n_neighborhoods=20, n_boot=200,
+                                   layers=["layer2.0"])
+    entry = result["layers"]["layer2.0"]
+    assert 0.0 <= entry["a"]["mean"] <= 1.0
+    assert entry["a - b"]["mean"] == pytest.approx(entry["a"]["mean"] - entry["b"]["mean"], abs=2e-4)
+    low, high = entry["a - b"]["interval_95"]
+    assert low <= entry["a - b"]["mean"] <= high
+    other = {"layer2.0": retinotopic_positions("layer2.0", (128, 8, 8), 36.75, seed=1)}
+    with pytest.raises(ValueError, match="same positions"):
+        held_out_spatial_loss({"a": a, "c": _model(0, other, "cmp-c")}, n_images=20, layers=["layer2.0"])
