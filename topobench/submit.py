@@ -69,13 +69,14 @@ class Architecture:
     std: tuple = IMAGENET_STD
 
 
+from topobench.models.efficientnet_lite0_imagenet import model as _LITE0  # noqa: E402 (its layers, scaling)
+
 #: ``--arch`` choices. ResNet-18 with TDANN's layers; EfficientNet-Lite0 with the layers and the
 #: TensorFlow-Lite input scaling of ``efficientnet-lite0-imagenet``.
 ARCHITECTURES: dict[str, Architecture] = {
     "resnet18": Architecture(_resnet18, "fc.", {"V1": "layer2.0", "V4": "layer3.1", "VTC": "layer4.1"}),
-    "efficientnet-lite0": Architecture(_efficientnet_lite0, "_fc.",
-                                       {"V1": "_blocks.3", "V4": "_blocks.10", "VTC": "_blocks.15"},
-                                       mean=(127.0 / 255.0,) * 3, std=(128.0 / 255.0,) * 3),
+    "efficientnet-lite0": Architecture(_efficientnet_lite0, "_fc.", dict(_LITE0.REGION_LAYERS),
+                                       mean=_LITE0.MEAN, std=_LITE0.STD),
 }
 
 

@@ -78,12 +78,17 @@ def round4(value):
 # ----------------------------------------------------------------------------- configuration
 
 def default_config_path() -> Path | None:
-    """``$TOPOBENCH_LEADERBOARD_CONFIG``, else ``leaderboard/config.json`` of the checkout, else None."""
+    """``$TOPOBENCH_LEADERBOARD_CONFIG``, else ``leaderboard/config.json`` of the current folder
+    (a maintainer's checkout, where tox runs too), else of the checkout this module sits in
+    (an editable install), else None."""
     variable = os.environ.get(CONFIG_VARIABLE)
     if variable:
         return Path(variable)
-    checkout = Path(__file__).resolve().parents[2] / "leaderboard" / "config.json"
-    return checkout if checkout.is_file() else None
+    for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        candidate = root / "leaderboard" / "config.json"
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def load_config(path=None) -> dict:
