@@ -9,6 +9,19 @@ import pytest
 import torch
 
 REFERENCE_DATA = Path(__file__).resolve().parent.parent / "shared" / "reference-data"
+#: Services the run must use (set by .ci/run where it installed them): the run stops at
+#: once when one is missing, so that their tests cannot pass by skipping.
+REQUIRED = set(os.environ.get("TOPOBENCH_REQUIRE", "").split())
+
+
+def pytest_collection_modifyitems(config, items):
+    missing = []
+    if "postgres" in REQUIRED and not os.environ.get("TOPOBENCH_TEST_POSTGRES_URL"):
+        missing.append("postgres (TOPOBENCH_TEST_POSTGRES_URL is not set)")
+    if "chromium" in REQUIRED and shutil.which("chromium") is None:
+        missing.append("chromium (not on PATH)")
+    if missing:
+        raise pytest.UsageError(f"TOPOBENCH_REQUIRE names services that are missing: {', '.join(missing)}")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -38,7 +38,7 @@ from topobench.scores import ceiled_score
 
 IDENTIFIER = "LivingstoneHubel1984.V1-color_clustering"
 REGION = "V1"
-MACAQUE_COLUMN_WIDTH_MM = 0.75
+from topobench.reference_data.macaque_v1 import MACAQUE_COLUMN_WIDTH_MM  # 0.75 mm, with its source
 
 BIBTEX = """@article{livingstone1984anatomy,
   title={Anatomy and physiology of a color system in the primate visual cortex},

@@ -48,8 +48,7 @@ from topobench.metrics.v1_maps import gridded_orientation_map, gridded_value_map
 from topobench.scores import ceiled_score
 
 REGION = "V1"
-#: Macaque orientation hypercolumn (mm), as TDANN used it (Margalit et al. 2024).
-MACAQUE_COLUMN_WIDTH_MM = 0.75
+from topobench.reference_data.macaque_v1 import MACAQUE_COLUMN_WIDTH_MM  # 0.75 mm, with its source
 
 BIBTEX = """@article{nauhaus2012orthogonal,
   title={Orthogonal micro-organization of orientation and spatial frequency in primate primary visual cortex},

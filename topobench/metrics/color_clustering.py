@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Distances counted as near, in column widths: about the radius of a macaque CO blob
-#: (blobs ~0.15-0.2 mm across, ~0.5 mm apart; a column width being 0.75 mm).
-NEAR_COLUMN_WIDTHS = 0.2
+#: Distances counted as near, in column widths: the size of a macaque CO blob
+#: (``topobench.reference_data.macaque_v1``: blobs ~0.15-0.2 mm across, ~0.5 mm apart).
+from topobench.reference_data.macaque_v1 import NEAR_COLUMN_WIDTHS  # noqa: E402
 
 
 def clustering_index(ratio, bin_edges, near: float = NEAR_COLUMN_WIDTHS) -> float:
