@@ -60,3 +60,13 @@ def test_details_are_json_and_draw(scores, tmp_path):
     colour = scores["salt-and-pepper", "LivingstoneHubel1984.V1-color_clustering"].attrs["details"]
     assert write_v1_map_figure(colour, tmp_path / "colour.png").is_file()
     assert scores["salt-and-pepper", REPORTED[0]].attrs["details"]["report_only"] is True
+
+
+def test_map_benchmarks_draw_their_figures_for_the_site(scores, tmp_path):
+    """The hook through which the leaderboard site shows each stored result's maps."""
+    from topobench.registry import load_benchmark
+    for name in ("Nauhaus2012.V1-orientation_smoothness", "Nauhaus2012.V1-sf_smoothness",
+                 "Kaschube2010.V1-pinwheel_density", "LivingstoneHubel1984.V1-color_clustering"):
+        details = json.loads(json.dumps(scores["salt-and-pepper", name].attrs["details"]))  # as stored
+        [(path, caption)] = load_benchmark(name).figures(details, tmp_path / name)
+        assert path.is_file() and path.stat().st_size > 10_000 and caption

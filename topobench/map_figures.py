@@ -105,3 +105,14 @@ def write_v1_map_figure(details: dict, path, title: str = "") -> Path:
     figure.savefig(path, dpi=100)
     plt.close(figure)
     return path
+
+
+class V1MapFigures:
+    """Mixin of the V1 map benchmarks: ``figures(details, folder)``, the hook through which the
+    leaderboard site (``topobench.leaderboard.site``) draws a stored result's maps."""
+
+    def figures(self, details: dict, folder) -> list:
+        path = Path(folder) / "v1_maps.png"
+        write_v1_map_figure(details, path, title=getattr(self, "identifier", ""))
+        return [(path, "the model's map (left), the macaque maps where the benchmark compares with them, "
+                       "and the shuffle-normalised difference curves")]

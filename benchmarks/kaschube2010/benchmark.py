@@ -37,6 +37,7 @@ import numpy as np
 from brainscore_core.benchmarks import BenchmarkBase
 
 from topobench.errors import ModelError
+from topobench.map_figures import V1MapFigures
 from topobench.metrics.column_spacing import column_spacing
 from topobench.metrics.pinwheels import TDANN_HYPERCOLUMN_MM, TDANN_STRIDE_MM, TDANN_WINDOW_MM, detect_pinwheels
 from topobench.metrics.smoothness import DEFAULT_BIN_EDGES_COLUMN_WIDTHS, difference_curve, smoothness_index
@@ -66,7 +67,7 @@ def density_score(density: float, reference: float, tolerance_octaves: float) ->
     return float(math.exp(-math.log2(density / reference) ** 2 / (2 * tolerance_octaves ** 2)))
 
 
-class KaschubePinwheelDensity(BenchmarkBase):
+class KaschubePinwheelDensity(V1MapFigures, BenchmarkBase):
     """Pinwheels per squared column spacing of the V1 orientation map, against pi."""
 
     datasets = ()  # the reference is a number from a paper (topobench.reference_data.kaschube2010)

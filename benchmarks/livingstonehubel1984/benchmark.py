@@ -30,15 +30,16 @@ from brainscore_core.benchmarks import BenchmarkBase
 from brainscore_core.metrics import Score
 
 from topobench.errors import ModelError
+from topobench.map_figures import V1MapFigures
 from topobench.metrics.color_clustering import NEAR_COLUMN_WIDTHS, clustering_index, clustering_null
 from topobench.metrics.column_spacing import column_spacing
 from topobench.metrics.smoothness import DEFAULT_BIN_EDGES_COLUMN_WIDTHS, difference_curve, preference_spread
 from topobench.metrics.v1_maps import gridded_value_map, measure_v1_maps
+from topobench.reference_data.macaque_v1 import MACAQUE_COLUMN_WIDTH_MM  # 0.75 mm, with its source
 from topobench.scores import ceiled_score
 
 IDENTIFIER = "LivingstoneHubel1984.V1-color_clustering"
 REGION = "V1"
-from topobench.reference_data.macaque_v1 import MACAQUE_COLUMN_WIDTH_MM  # 0.75 mm, with its source
 
 BIBTEX = """@article{livingstone1984anatomy,
   title={Anatomy and physiology of a color system in the primate visual cortex},
@@ -88,7 +89,7 @@ def relative_clustering(index: float, target: float) -> float:
     return float(np.clip(index / target, 0.0, 1.0))
 
 
-class LivingstoneHubelColorClustering(BenchmarkBase):
+class LivingstoneHubelColorClustering(V1MapFigures, BenchmarkBase):
     """Colour preference clustered on the V1 sheet beyond shuffled positions."""
 
     datasets = ("nauhaus2012_v1",)

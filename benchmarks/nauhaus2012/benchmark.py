@@ -41,14 +41,15 @@ from brainscore_core.benchmarks import BenchmarkBase
 from brainscore_core.metrics import Score
 
 from topobench.errors import ModelError
+from topobench.map_figures import V1MapFigures
 from topobench.metrics.column_spacing import column_spacing
 from topobench.metrics.smoothness import (DEFAULT_BIN_EDGES_COLUMN_WIDTHS, curve_similarity, difference_curve,
                                           preference_spread, smoothness_index)
 from topobench.metrics.v1_maps import gridded_orientation_map, gridded_value_map, measure_v1_maps
+from topobench.reference_data.macaque_v1 import MACAQUE_COLUMN_WIDTH_MM  # 0.75 mm, with its source
 from topobench.scores import ceiled_score
 
 REGION = "V1"
-from topobench.reference_data.macaque_v1 import MACAQUE_COLUMN_WIDTH_MM  # 0.75 mm, with its source
 
 BIBTEX = """@article{nauhaus2012orthogonal,
   title={Orthogonal micro-organization of orientation and spatial frequency in primate primary visual cortex},
@@ -103,7 +104,7 @@ def macaque_reference(feature: str, bin_edges_column_widths: tuple, column_width
     return {"panels": panels, "sites": sites, "min_spread": min(p["spread"] for p in panels.values())}
 
 
-class NauhausSmoothness(BenchmarkBase):
+class NauhausSmoothness(V1MapFigures, BenchmarkBase):
     """Shuffle-normalised tuning-difference curve of a V1 map against macaque V1 (see the module docstring)."""
 
     datasets = ("nauhaus2012_v1",)
