@@ -58,3 +58,6 @@ def add_commands(sub) -> None:
     compare.add_argument("--resamples", type=int, default=100)
     compare.add_argument("--seed", type=int, default=0)
     compare.set_defaults(func=cmd_compare)
+
+    from topobench.tdann.sweep import add_commands as add_sweep
+    add_sweep(sub)

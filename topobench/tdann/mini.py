@@ -193,11 +193,50 @@ def bundle(run_dir, out_dir, identifier: str, checkpoint=None, extra_files=()) -
     return out_dir
 
 
+def run_finished(run_dir) -> bool:
+    """Whether the run folder's checkpoint has reached the steps of its config."""
+    from topobench.tdann.train import CHECKPOINT_FILE, load_checkpoint
+    run_dir = Path(run_dir)
+    if not (run_dir / CHECKPOINT_FILE).is_file():
+        return False
+    return int(load_checkpoint(run_dir / CHECKPOINT_FILE)["step"]) >= TrainConfig.load(run_dir / "config.json").steps
+
+
+def train_in_parallel(run_dirs, jobs: int = 1) -> list:
+    """Train (or resume) the runs of ``run_dirs`` (each with its ``config.json``), ``jobs`` at a
+    time, each in its own process with one torch thread; finished runs are skipped. Returns the
+    runs that were trained now."""
+    import subprocess
+    import sys
+    import time
+    pending = [Path(run) for run in run_dirs if not run_finished(run)]
+    queue, running = list(pending), []
+    while queue or running:
+        while queue and len(running) < max(1, int(jobs)):
+            run = queue.pop(0)
+            log = open(run / "train.log", "a")
+            running.append((run, log, subprocess.Popen(
+                [sys.executable, "-m", "topobench.tdann.train", "--run-dir", str(run), "--threads", "1"],
+                stdout=log, stderr=subprocess.STDOUT)))
+        finished = [entry for entry in running if entry[2].poll() is not None]
+        if not finished:
+            time.sleep(1.0)
+            continue
+        run, log, process = finished[0]
+        running.remove(finished[0])
+        code = process.returncode
+        log.close()
+        if code != 0:
+            for _, other_log, other in running:
+                other.wait()
+                other_log.close()
+            raise RuntimeError(f"training run {run} failed (exit {code}): see {run / 'train.log'}")
+    return pending
+
+
 def run_recipe(root, out=None, threads: int = 2, log=print) -> dict:
     """The whole recipe under ``root`` (``base/``, ``swapped/``, one folder per fine-tuning run),
     resumable stage by stage; bundles both models into ``out`` (default: the model plugin folder)."""
-    import subprocess
-    import sys
     from topobench.tdann.train import CHECKPOINT_FILE, load_checkpoint, train
 
     root = Path(root)
@@ -217,15 +256,7 @@ def run_recipe(root, out=None, threads: int = 2, log=print) -> dict:
     if not (swapped_dir / "swap_report.json").is_file():
         swap_positions(base_checkpoint, base_dir / "positions", swapped_dir, log=log)
     runs = write_finetune_configs(root, base_checkpoint, swapped_dir)
-    pending = [run for run in runs.values()
-               if not ((run / CHECKPOINT_FILE).is_file()
-                       and int(load_checkpoint(run / CHECKPOINT_FILE)["step"]) >= FINETUNE_STEPS)]
-    processes = [subprocess.Popen([sys.executable, "-m", "topobench.tdann.train", "--run-dir", str(run),
-                                   "--threads", "1"], stdout=open(run / "train.log", "a"), stderr=subprocess.STDOUT)
-                 for run in pending]
-    for process, run in zip(processes, pending):
-        if process.wait() != 0:
-            raise RuntimeError(f"fine-tuning run {run} failed: see {run / 'train.log'}")
+    train_in_parallel(list(runs.values()), jobs=len(runs))
     for identifier, run in runs.items():
         bundle(run, out / identifier, identifier, extra_files=[swapped_dir / "swap_report.json"])
         log(f"bundled {identifier} into {out / identifier}")
