@@ -79,3 +79,16 @@ def test_pinned_score_of_seeded_untrained_resnet18():
 def test_model_without_v1_fails_clearly():
     with pytest.raises(ModelError, match="V1"):
         KaschubePinwheelDensity()(_model({"VTC": "layer4.1"}))
+
+
+def test_smoothed_salt_and_pepper_fails_the_gates_though_its_density_is_near_pi():
+    """Smoothing a salt-and-pepper map makes pinwheels at about pi per squared 'spacing'
+    (Wolf & Geisel 1998); without a real spectral peak the benchmark scores it 0."""
+    from topobench.metrics.synthetic_maps import band_limited_map, random_positions, smoothed_salt_and_pepper
+    positions = random_positions(6000, 20.0, seed=0)
+    benchmark = KaschubePinwheelDensity()
+    smoothed = benchmark.score_map(positions, smoothed_salt_and_pepper(positions, sigma_mm=1.0, seed=3))
+    assert float(smoothed) == 0.0
+    assert smoothed.attrs["details"]["gates"]["spectral_peak_is_real"] is False
+    real = benchmark.score_map(positions, band_limited_map(positions, spacing_mm=2.0, seed=0))
+    assert all(real.attrs["details"]["gates"].values()) and float(real) > 0.5
