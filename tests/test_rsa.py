@@ -2,33 +2,12 @@
 RSM and its comparison (topobench.metrics.rsa), and the score semantics of
 Nordt2023.VTC-rsa on matrices: brain data held out lands near 1 and not clearly
 above, random matrices and Gaussian-noise features near 0."""
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from topobench.metrics.rsa import (leave_one_out_ceiling, leave_one_out_correlations, spearman, split_half_rsm,
                                    subject_correlations, upper_cells)
-
-REFERENCE_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "reference-data"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _environment(tmp_path_factory):
-    saved = {name: os.environ.get(name) for name in ("TOPOBENCH_DATA_URL", "TOPOBENCH_HOME")}
-    if not saved["TOPOBENCH_DATA_URL"]:
-        if not REFERENCE_DATA.is_dir():
-            pytest.skip("no data host: set TOPOBENCH_DATA_URL")
-        os.environ["TOPOBENCH_DATA_URL"] = str(REFERENCE_DATA)
-    if not saved["TOPOBENCH_HOME"]:
-        os.environ["TOPOBENCH_HOME"] = str(tmp_path_factory.mktemp("topobench_home"))
-    yield
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
 
 
 @pytest.fixture(scope="module")

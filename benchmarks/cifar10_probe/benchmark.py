@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from brainscore_core.benchmarks import BenchmarkBase
 
-from topobench.errors import ModelError
+from topobench.model_interface import require_region
 from topobench.metrics.linear_probe import C as DEFAULT_C
 from topobench.metrics.linear_probe import channel_mean_features, linear_probe
 from topobench.scores import ceiled_score
@@ -108,11 +108,7 @@ class CIFAR10LinearProbe(BenchmarkBase):
         return 1.0
 
     def __call__(self, model):
-        regions = getattr(model, "regions", None) or {}
-        identifier = getattr(model, "identifier", type(model).__name__)
-        if REGION not in regions:
-            raise ModelError(f"{IDENTIFIER} reads the VTC layer, but model {identifier} commits none "
-                             f"(regions: {', '.join(regions) or 'none'}); give one, e.g. --layers VTC=<layer name>")
+        layer = require_region(model, REGION, IDENTIFIER)
         train = cifar10_stimuli("train", self.n_train, self.seed, self.image_degrees)
         test = cifar10_stimuli("test", self.n_test, self.seed, self.image_degrees)
         train_x = channel_mean_features(model, train, REGION)
@@ -123,7 +119,7 @@ class CIFAR10LinearProbe(BenchmarkBase):
                               C=self.C)
         control = linear_probe(train_x, shuffled_y, test_x, test_y, C=self.C)
         details = {
-            "layer": regions[REGION],
+            "layer": layer,
             "features": "committed VTC layer, each channel averaged over space",
             "classifier": "multinomial logistic regression (scikit-learn, L2, L-BFGS) on features standardised "
                           "with the train images' mean and std",

@@ -46,7 +46,7 @@ import numpy as np
 from brainscore_core.benchmarks import BenchmarkBase
 from brainscore_core.metrics import Score
 
-from topobench.errors import ModelError
+from topobench.model_interface import require_region
 from topobench.features import ProjectionSpec, fit_projection, projected_features
 from topobench.metrics.neural_predictivity import neural_predictivity, pearson_per_column
 from topobench.metrics.noise_ceiling import duplicate_reliability, split_half_reliability
@@ -70,12 +70,7 @@ PLACEMENT = ("each 112 px image spans {degrees:g} degrees (assumed; not given by
 
 
 def _require_region(identifier: str, model) -> str:
-    regions = getattr(model, "regions", None) or {}
-    if REGION not in regions:
-        name = getattr(model, "identifier", type(model).__name__)
-        raise ModelError(f"{identifier} needs a V4 layer, but model {name} commits none "
-                         f"(regions: {', '.join(regions) or 'none'}); give one, e.g. --layers V4=<layer name>")
-    return regions[REGION]
+    return require_region(model, REGION, identifier)
 
 
 def _session_data(session: str, n_images: int | None, degrees: float):

@@ -56,6 +56,7 @@ import numpy as np
 from brainscore_core.benchmarks import BenchmarkBase
 
 from topobench.errors import ModelError
+from topobench.model_interface import require_region
 from topobench.metrics.patches import (TDANN_GRID_MM, TDANN_MAX_AREA_MM2, TDANN_MIN_AREA_MM2, TDANN_MIN_UNITS,
                                        TDANN_SIGMA_MM, colocalisation_vs_shuffled, find_patches)
 from topobench.metrics.selectivity import (DOMAINS, FLOC_IMAGES_PER_CATEGORY, T_PER_DPRIME_FULL_FLOC,
@@ -276,25 +277,22 @@ class GrillSpector2014PatchOrganization(BenchmarkBase):
         return ceiled_score(raw, self.ceiling, error, details)
 
     def __call__(self, model):
-        regions = getattr(model, "regions", None) or {}
+        layer = require_region(model, REGION, IDENTIFIER)
         identifier = getattr(model, "identifier", type(model).__name__)
-        if REGION not in regions:
-            raise ModelError(f"{IDENTIFIER} needs a VTC layer, but model {identifier} commits none "
-                             f"(regions: {', '.join(regions) or 'none'}); give one, e.g. --layers VTC=<layer name>")
         assembly = model.record(self.stimuli, REGION)
         if not (_has_coordinate(assembly, "tissue_x") and _has_coordinate(assembly, "tissue_y")):
             raise ModelError(f"{IDENTIFIER} needs cortical positions (tissue_x, tissue_y in mm) of the units of "
-                             f"VTC layer {regions[REGION]}, but model {identifier} gives none; give positions")
+                             f"VTC layer {layer}, but model {identifier} gives none; give positions")
         positions = np.stack([assembly["tissue_x"].values, assembly["tissue_y"].values], axis=1).astype(float)
         if not np.all(np.isfinite(positions)):
             raise ModelError(f"{IDENTIFIER}: model {identifier} has units without a position in its VTC layer "
-                             f"{regions[REGION]}; give positions for that layer")
+                             f"{layer}; give positions for that layer")
         low, high = positions.min(axis=0), positions.max(axis=0)
         if hasattr(model, "layer_positions"):  # the whole sheet, [0, side] mm, as TDANN lays it out
             side = float(model.layer_positions(REGION).sheet_side_mm)
             low, high = np.minimum(low, 0.0), np.maximum(high, side)
         extent = (float(low[0]), float(high[0]), float(low[1]), float(high[1]))
-        extra = {"layer": regions[REGION], "stimulus_set": getattr(self.stimuli, "identifier", None)}
+        extra = {"layer": layer, "stimulus_set": getattr(self.stimuli, "identifier", None)}
         if "positions_by_default" in assembly.attrs:
             extra["positions_by_default"] = bool(assembly.attrs["positions_by_default"])
         return self.score_selectivity(assembly.values, assembly["category"].values, positions, extent, extra)

@@ -1,12 +1,9 @@
 """Tests of GrillSpector2014.VTC-patch_organization: synthetic sheets built to satisfy
 or to violate the four claims, shuffled positions, the pinned score of a fixed seeded
 model (raise the benchmark's version when it changes) and its errors."""
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 import topobench.nets
 from topobench.benchmarks.grillspector2014 import GrillSpector2014PatchOrganization
@@ -16,34 +13,9 @@ from topobench.metrics.selectivity import DOMAINS
 from topobench.model_interface import PytorchModel
 from topobench.registry import benchmark_registry
 
-REFERENCE_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "reference-data"
 SIDE = 70.0
 EXTENT = (0.0, SIDE, 0.0, SIDE)
 LABELS = np.repeat([c for pair in DOMAINS.values() for c in pair], 144)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _environment(tmp_path_factory):
-    """The data host of TOPOBENCH_DATA_URL (default ../shared/reference-data), a cache for
-    this test session unless TOPOBENCH_HOME is set, one torch thread."""
-    saved = {name: os.environ.get(name) for name in ("TOPOBENCH_DATA_URL", "TOPOBENCH_HOME")}
-    if not saved["TOPOBENCH_DATA_URL"]:
-        if not REFERENCE_DATA.is_dir():
-            pytest.skip("no data host: set TOPOBENCH_DATA_URL")
-        os.environ["TOPOBENCH_DATA_URL"] = str(REFERENCE_DATA)
-    if not saved["TOPOBENCH_HOME"]:  # shared with the other VTC benchmark's test: one fLoc recording
-        home = tmp_path_factory.getbasetemp() / "topobench_home_vtc"
-        home.mkdir(exist_ok=True)
-        os.environ["TOPOBENCH_HOME"] = str(home)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
 
 
 def _model(region_layers):

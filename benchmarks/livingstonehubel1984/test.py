@@ -1,11 +1,8 @@
 """Tests of LivingstoneHubel1984.V1-color_clustering: the pinned score of a fixed seeded model
 (raise the benchmark's version when it changes) and its errors. Properties on maps with known
 answers: tests/test_v1_map_benchmarks.py."""
-import os
-from pathlib import Path
 
 import pytest
-import torch
 
 import topobench.nets
 from topobench.errors import ModelError
@@ -13,30 +10,6 @@ from topobench.model_interface import PytorchModel
 from topobench.registry import benchmark_registry
 
 from topobench.benchmarks.livingstonehubel1984 import LivingstoneHubelColorClustering
-
-REFERENCE_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "reference-data"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _environment(tmp_path_factory):
-    """The data host of TOPOBENCH_DATA_URL (default ../shared/reference-data), a fresh
-    cache unless TOPOBENCH_HOME is set, one torch thread."""
-    saved = {name: os.environ.get(name) for name in ("TOPOBENCH_DATA_URL", "TOPOBENCH_HOME")}
-    if not saved["TOPOBENCH_DATA_URL"]:
-        if not REFERENCE_DATA.is_dir():
-            pytest.skip("no data host: set TOPOBENCH_DATA_URL")
-        os.environ["TOPOBENCH_DATA_URL"] = str(REFERENCE_DATA)
-    if not saved["TOPOBENCH_HOME"]:
-        os.environ["TOPOBENCH_HOME"] = str(tmp_path_factory.mktemp("topobench_home"))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
 
 
 def _model(region_layers):

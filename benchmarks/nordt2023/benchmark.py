@@ -33,6 +33,7 @@ import numpy as np
 from brainscore_core.benchmarks import BenchmarkBase
 
 from topobench.errors import ModelError
+from topobench.model_interface import require_region
 from topobench.metrics.rsa import (leave_one_out_correlations, spearman, split_half_rsm, subject_correlations,
                                    upper_cells)
 from topobench.scores import ceiled_score
@@ -137,11 +138,8 @@ class Nordt2023VtcRsa(BenchmarkBase):
         return ceiled_score(raw, ceiling, error, details)
 
     def __call__(self, model):
-        regions = getattr(model, "regions", None) or {}
+        layer = require_region(model, REGION, IDENTIFIER)
         identifier = getattr(model, "identifier", type(model).__name__)
-        if REGION not in regions:
-            raise ModelError(f"{IDENTIFIER} needs a VTC layer, but model {identifier} commits none "
-                             f"(regions: {', '.join(regions) or 'none'}); give one, e.g. --layers VTC=<layer name>")
         assembly = model.record(self.stimuli, REGION)
         categories = assembly["category"].values
         try:
@@ -149,9 +147,9 @@ class Nordt2023VtcRsa(BenchmarkBase):
                                                      self.n_splits, self.seed, return_splits=True)
         except ValueError as error:
             raise ModelError(f"{IDENTIFIER}: cannot build the VTC matrix of model {identifier} "
-                             f"(layer {regions[REGION]}): {error}") from None
+                             f"(layer {layer}): {error}") from None
         per_split = [float(np.mean(subject_correlations(m, self.reference.matrices))) for m in splits]
-        extra = {"layer": regions[REGION], "n_units": int(assembly.shape[1]),
+        extra = {"layer": layer, "n_units": int(assembly.shape[1]),
                  "n_units_used_per_split": n_units, "n_images": int(assembly.shape[0]),
                  "raw_per_split": [round(v, 4) for v in per_split],
                  "model_rsm_diagonal_mean": round(float(np.mean(np.diag(matrix))), 4),

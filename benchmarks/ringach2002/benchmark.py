@@ -27,6 +27,7 @@ from brainscore_core.benchmarks import BenchmarkBase
 from brainscore_core.metrics import Score
 
 from topobench.errors import ModelError
+from topobench.model_interface import require_region
 from topobench.metrics.distribution_similarity import split_half_by_animal, split_half_ceiling
 from topobench.metrics.orientation_tuning import grating_tuning, responsive_threshold, responsive_units
 from topobench.scores import ceiled_score
@@ -84,11 +85,8 @@ class RingachOrientationSelectivity(BenchmarkBase):
         return self._ceiling_score
 
     def __call__(self, model) -> Score:
-        regions = getattr(model, "regions", None) or {}
+        layer = require_region(model, REGION, IDENTIFIER)
         identifier = getattr(model, "identifier", type(model).__name__)
-        if REGION not in regions:
-            raise ModelError(f"{IDENTIFIER} needs a V1 layer, but model {identifier} commits none "
-                             f"(regions: {', '.join(regions) or 'none'}); give one, e.g. --layers V1=<layer name>")
         from topobench.stimuli.gratings import sine_gratings
         assembly = model.record(sine_gratings(), REGION)
         tuning = grating_tuning(assembly, color="bw")
@@ -98,7 +96,7 @@ class RingachOrientationSelectivity(BenchmarkBase):
         variance = variance[np.isfinite(variance)]
         threshold = responsive_threshold(mean_response, self.relative_threshold)
         if variance.size == 0:
-            raise ModelError(f"{IDENTIFIER}: no responsive unit in V1 layer {regions[REGION]} of model "
+            raise ModelError(f"{IDENTIFIER}: no responsive unit in V1 layer {layer} of model "
                              f"{identifier}: no unit's mean response to the black/white gratings exceeds "
                              f"{self.relative_threshold} x the layer's 99th percentile ({threshold:.4g}); "
                              f"the layer may be silent for gratings or the wrong layer for V1")
@@ -107,7 +105,7 @@ class RingachOrientationSelectivity(BenchmarkBase):
         result = split_half_by_animal(macaque, cells["animal"].to_numpy(), variance,
                                       n_splits=self.n_splits, seed=self.seed)
         details = {
-            "layer": regions[REGION],
+            "layer": layer,
             "n_units": int(len(tuning)),
             "n_responsive": int(responsive.sum()),
             "n_responsive_scored": int(variance.size),

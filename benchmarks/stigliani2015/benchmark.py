@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from brainscore_core.benchmarks import BenchmarkBase
 
-from topobench.errors import ModelError
+from topobench.model_interface import require_region
 from topobench.metrics.selectivity import DOMAINS, T_PER_DPRIME_FULL_FLOC, bootstrap_weights, domain_selectivity
 from topobench.scores import ceiled_score
 
@@ -110,11 +110,7 @@ class Stigliani2015CategorySelectivity(BenchmarkBase):
         return ceiled_score(any_domain, 1.0, error, details)
 
     def __call__(self, model):
-        regions = getattr(model, "regions", None) or {}
-        identifier = getattr(model, "identifier", type(model).__name__)
-        if REGION not in regions:
-            raise ModelError(f"{IDENTIFIER} needs a VTC layer, but model {identifier} commits none "
-                             f"(regions: {', '.join(regions) or 'none'}); give one, e.g. --layers VTC=<layer name>")
+        layer = require_region(model, REGION, IDENTIFIER)
         assembly = model.record(self.stimuli, REGION)
         return self.score_responses(assembly.values, assembly["category"].values,
-                                    {"layer": regions[REGION], "stimulus_set": getattr(self.stimuli, "identifier", None)})
+                                    {"layer": layer, "stimulus_set": getattr(self.stimuli, "identifier", None)})

@@ -1,11 +1,8 @@
 """Tests of Stigliani2015.VTC-category_selectivity (report-only): planted selectivity is found
 at its planted fraction, noise gives none, and the pinned result of a fixed seeded model."""
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 import topobench.nets
 from topobench.benchmarks.stigliani2015 import Stigliani2015CategorySelectivity
@@ -14,30 +11,7 @@ from topobench.metrics.selectivity import DOMAINS
 from topobench.model_interface import PytorchModel
 from topobench.registry import benchmark_registry
 
-REFERENCE_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "reference-data"
 LABELS = np.repeat([c for pair in DOMAINS.values() for c in pair], 144)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _environment(tmp_path_factory):
-    saved = {name: os.environ.get(name) for name in ("TOPOBENCH_DATA_URL", "TOPOBENCH_HOME")}
-    if not saved["TOPOBENCH_DATA_URL"]:
-        if not REFERENCE_DATA.is_dir():
-            pytest.skip("no data host: set TOPOBENCH_DATA_URL")
-        os.environ["TOPOBENCH_DATA_URL"] = str(REFERENCE_DATA)
-    if not saved["TOPOBENCH_HOME"]:
-        home = tmp_path_factory.getbasetemp() / "topobench_home_vtc"
-        home.mkdir(exist_ok=True)
-        os.environ["TOPOBENCH_HOME"] = str(home)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
 
 
 def test_registered_and_report_only():

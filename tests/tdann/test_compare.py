@@ -1,38 +1,13 @@
 """The fair comparison of two TDANN runs: intervals that contain the estimate, a map that
 loses its smoothness when its positions are shuffled, and paired held-out spatial losses."""
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from topobench.model_interface import PytorchModel
 from topobench.nets import resnet18
 from topobench.positions import LayerPositions, retinotopic_positions
 from topobench.tdann.compare import held_out_spatial_loss, orientation_smoothness
-
-REFERENCE_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "reference-data"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _environment(tmp_path_factory):
-    saved = {name: os.environ.get(name) for name in ("TOPOBENCH_DATA_URL", "TOPOBENCH_HOME")}
-    if not saved["TOPOBENCH_DATA_URL"]:
-        if not REFERENCE_DATA.is_dir():
-            pytest.skip("no data host: set TOPOBENCH_DATA_URL")
-        os.environ["TOPOBENCH_DATA_URL"] = str(REFERENCE_DATA)
-    if not saved["TOPOBENCH_HOME"]:
-        os.environ["TOPOBENCH_HOME"] = str(tmp_path_factory.mktemp("topobench_home"))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
 
 
 def _model(seed, positions, identifier):

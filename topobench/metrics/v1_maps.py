@@ -41,12 +41,8 @@ class V1Maps:
 
 def require_v1(model, benchmark_identifier: str) -> str:
     """The model's V1 layer, or a ModelError naming the benchmark and the fix."""
-    regions = getattr(model, "regions", None) or {}
-    identifier = getattr(model, "identifier", type(model).__name__)
-    if REGION not in regions:
-        raise ModelError(f"{benchmark_identifier} needs a V1 layer, but model {identifier} commits none "
-                         f"(regions: {', '.join(regions) or 'none'}); give one, e.g. --layers V1=<layer name>")
-    return regions[REGION]
+    from topobench.model_interface import require_region
+    return require_region(model, REGION, benchmark_identifier)
 
 
 def color_preference_index(assembly) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
