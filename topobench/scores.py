@@ -39,6 +39,15 @@ def ceiled_score(raw: float, ceiling: float, error: float, details: dict | None 
     return score
 
 
+def mean_ceiling(agreements) -> Score:
+    """A ceiling as the mean of per-part agreements (e.g. each macaque imaging plane against
+    the other site), with their standard deviation as ``error``."""
+    values = np.asarray(list(agreements), dtype=np.float64)
+    ceiling = Score(np.float64(values.mean()))
+    ceiling.attrs["error"] = float(values.std())
+    return ceiling
+
+
 def score_values(score: Score) -> dict:
     """The four numbers of a score as plain floats."""
     return {"score": float(score.values), "raw": float(score.attrs["raw"]),

@@ -47,7 +47,7 @@ from topobench.metrics.smoothness import (DEFAULT_BIN_EDGES_COLUMN_WIDTHS, curve
                                           preference_spread, smoothness_index)
 from topobench.metrics.v1_maps import gridded_orientation_map, gridded_value_map, measure_v1_maps
 from topobench.reference_data.macaque_v1 import MACAQUE_COLUMN_WIDTH_MM  # 0.75 mm, with its source
-from topobench.scores import ceiled_score
+from topobench.scores import ceiled_score, mean_ceiling
 
 REGION = "V1"
 
@@ -146,10 +146,7 @@ class NauhausSmoothness(V1MapFigures, BenchmarkBase):
     @property
     def ceiling(self) -> Score:
         if self._ceiling_score is None:
-            per_plane = np.array(list(self.plane_agreements().values()))
-            ceiling = Score(np.float64(per_plane.mean()))
-            ceiling.attrs["error"] = float(per_plane.std())
-            self._ceiling_score = ceiling
+            self._ceiling_score = mean_ceiling(self.plane_agreements().values())
         return self._ceiling_score
 
     # -- scoring --------------------------------------------------------------------
