@@ -167,17 +167,24 @@ def selectivity_figure(out: Path, positions: np.ndarray, selectivity: dict,
     domains = list(selectivity)
     plt, figure = _figure(figsize=(2.6 * (len(domains) + 1), 3.6))
     size = max(0.5, min(10.0, 6000.0 / max(len(positions), 1)))
-    limit = max(1.0, float(np.nanpercentile(np.abs(np.concatenate([selectivity[d] for d in domains])), 99)))
+    from topobench.metrics.patches import TDANN_SIGMA_MM, smooth_on_grid
+    # smoothed on the sheet as the patch detector sees it (TDANN: sigma 2.4 mm), on a grid
+    smoothed_maps = {domain: smooth_on_grid(selectivity[domain], positions) for domain in domains}
+    finite = np.concatenate([m.values[np.isfinite(m.values)] for m in smoothed_maps.values()] + [np.zeros(1)])
+    limit = max(0.1, float(np.percentile(np.abs(finite), 99)))
     for index, domain in enumerate(domains):
+        smoothed = smoothed_maps[domain]
+        half = np.asarray(smoothed.bin_mm, dtype=float) / 2.0
         axis = figure.add_subplot(1, len(domains) + 1, index + 1)
-        image = axis.scatter(positions[:, 0], positions[:, 1], c=selectivity[domain], cmap="RdBu_r",
-                             vmin=-limit, vmax=limit, s=size, linewidths=0)
-        axis.set_title(f"{domain} (d')")
+        image = axis.imshow(smoothed.values, origin="lower", cmap="RdBu_r", vmin=-limit, vmax=limit,
+                            extent=[smoothed.x_mm[0] - half[0], smoothed.x_mm[-1] + half[0],
+                                    smoothed.y_mm[0] - half[1], smoothed.y_mm[-1] + half[1]])
+        axis.set_title(f"{domain} (d', smoothed {TDANN_SIGMA_MM:g} mm)", fontsize=8)
         axis.set_aspect("equal")
         axis.set_xticks([])
         axis.set_yticks([])
     figure.colorbar(image, ax=figure.axes[:len(domains)], location="bottom", shrink=0.5,
-                    aspect=40).set_label("d' (this domain against the other four)")
+                    aspect=40).set_label("d' (this domain against the other four), smoothed on the sheet")
     stacked = np.stack([selectivity[d] for d in domains], axis=1)
     preferred = np.argmax(stacked, axis=1)
     selective = stacked.max(axis=1) > threshold
