@@ -18,6 +18,11 @@ giving both bundled models the same start, positions, data, seed and steps:
    512): at batch 128 one window's correlations are noisy, and averaging a few
    windows steadies the spatial-loss gradient at negligible cost.
 
+``tdann-mini-supervised`` (``--supervised``) has the same budget, data, seed and swapped
+positions with the cross-entropy task on the training images' 14 category labels: a
+``BASE_STEPS`` task-only supervised base, then ``FINETUNE_STEPS`` with alpha 0.25. It asks
+whether supervised and self-supervised topographic networks make similar maps.
+
 Run the whole recipe (each stage resumes, finished stages are skipped)::
 
     python -m topobench.tdann.mini --root runs/tdann-mini [--threads 2]
@@ -49,6 +54,7 @@ FINETUNE_STEPS = 300
 FINETUNE_LR = 0.05
 NEIGHBORHOODS_PER_BATCH = 4
 ALPHA = 0.25
+SUPERVISED = "tdann-mini-supervised"
 SWAP_STIMULI = "imagenet_sample: 1,000 photographs (one per ImageNet class), whole image at 64 px"
 #: Swap iterations (random-offset tilings) per block: fewer where 500-unit windows make one
 #: iteration slow (about 40 s for layer3/layer4 at 64 px on one core).
@@ -61,10 +67,19 @@ def base_config() -> TrainConfig:
                        log_every=1, checkpoint_every=50)
 
 
-def finetune_config(alpha: float, init_from: str, positions: str, steps: int = FINETUNE_STEPS) -> TrainConfig:
+def finetune_config(alpha: float, init_from: str, positions: str, steps: int = FINETUNE_STEPS,
+                    task: str = "simclr") -> TrainConfig:
     return TrainConfig(seed=1, steps=steps, batch_size=128, input_size=INPUT_SIZE, alpha=alpha, lr=FINETUNE_LR,
                        warmup_steps=10, log_every=1, checkpoint_every=25, init_from=init_from,
-                       positions=positions, neighborhoods_per_batch=NEIGHBORHOODS_PER_BATCH, threads=1)
+                       positions=positions, neighborhoods_per_batch=NEIGHBORHOODS_PER_BATCH, threads=1, task=task)
+
+
+def supervised_base_config() -> TrainConfig:
+    """The base run of ``tdann-mini-supervised``: :func:`base_config` with the cross-entropy task
+    on the 14 category labels of the training images (:mod:`topobench.tdann.training_data`)."""
+    config = base_config()
+    config.task = "supervised"
+    return config
 
 
 def _collect_blocks(trunk: torch.nn.Module, batches) -> dict[str, np.ndarray]:
@@ -234,7 +249,7 @@ def train_in_parallel(run_dirs, jobs: int = 1) -> list:
     return pending
 
 
-def run_recipe(root, out=None, threads: int = 2, log=print) -> dict:
+def run_recipe(root, out=None, threads: int = 2, log=print, supervised: bool = False) -> dict:
     """The whole recipe under ``root`` (``base/``, ``swapped/``, one folder per fine-tuning run),
     resumable stage by stage; bundles both models into ``out`` (default: the model plugin folder)."""
     from topobench.tdann.train import CHECKPOINT_FILE, load_checkpoint, train
@@ -260,7 +275,36 @@ def run_recipe(root, out=None, threads: int = 2, log=print) -> dict:
     for identifier, run in runs.items():
         bundle(run, out / identifier, identifier, extra_files=[swapped_dir / "swap_report.json"])
         log(f"bundled {identifier} into {out / identifier}")
-    return {identifier: out / identifier for identifier in runs}
+    bundled = {identifier: out / identifier for identifier in runs}
+    if supervised:
+        bundled[SUPERVISED] = run_supervised(root, out, threads, log)
+    return bundled
+
+
+def run_supervised(root, out, threads: int = 2, log=print) -> Path:
+    """``tdann-mini-supervised``: the budget of ``tdann-mini`` (a ``BASE_STEPS`` task-only base, then
+    ``FINETUNE_STEPS`` with alpha 0.25) and the same swapped positions, with the cross-entropy task."""
+    import shutil
+    from topobench.tdann.train import CHECKPOINT_FILE, load_checkpoint, train
+    root, out = Path(root), Path(out)
+    base_dir = root / "supervised-base"
+    config = supervised_base_config()
+    config.threads = int(threads)
+    if not (base_dir / "config.json").is_file():
+        config.save(base_dir / "config.json")
+    base_checkpoint = base_dir / f"checkpoint_step{BASE_STEPS}.pt"
+    if not base_checkpoint.is_file():
+        train(config, base_dir, until=BASE_STEPS, log=log)
+        if int(load_checkpoint(base_dir / CHECKPOINT_FILE)["step"]) != BASE_STEPS:
+            raise RuntimeError(f"{base_dir} is not at step {BASE_STEPS}")
+        shutil.copyfile(base_dir / CHECKPOINT_FILE, base_checkpoint)
+    run = root / SUPERVISED
+    if not (run / "config.json").is_file():
+        finetune_config(ALPHA, str(base_checkpoint), str(root / "swapped"), task="supervised").save(run / "config.json")
+    train_in_parallel([run], jobs=1)
+    bundle(run, out / SUPERVISED, SUPERVISED, extra_files=[root / "swapped" / "swap_report.json"])
+    log(f"bundled {SUPERVISED} into {out / SUPERVISED}")
+    return out / SUPERVISED
 
 
 def main(argv=None) -> int:
@@ -270,8 +314,10 @@ def main(argv=None) -> int:
     parser.add_argument("--root", default="runs/tdann-mini", help="folder of the runs")
     parser.add_argument("--out", default=None, help="where to bundle the models (default: the plugin folder)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads of the base run")
+    parser.add_argument("--supervised", action="store_true",
+                        help="also train tdann-mini-supervised (same budget and positions, cross-entropy task)")
     args = parser.parse_args(argv)
-    run_recipe(args.root, args.out, args.threads)
+    run_recipe(args.root, args.out, args.threads, supervised=args.supervised)
     return 0
 
 

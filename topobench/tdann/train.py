@@ -377,8 +377,12 @@ def train(config: TrainConfig, run_dir, data=None, log=print, until: int | None 
     if config.init_from and not has_checkpoint:
         trunk.load_state_dict(load_trunk_weights(config.init_from), strict=True)
         head_state = load_head_weights(config.init_from)
-        if head_state is not None and config.task == "simclr":
-            head.load_state_dict(head_state)  # a training checkpoint also carries its projection head
+        expected = head.state_dict()
+        if head_state is not None and (set(head_state) != set(expected) or any(
+                tuple(head_state[k].shape) != tuple(expected[k].shape) for k in expected)):
+            head_state = None  # another task's head (projection MLP against classifier): a fresh one
+        if head_state is not None:
+            head.load_state_dict(head_state)  # a training checkpoint of the same task carries its head
         say(f"warm start: trunk{' and head' if head_state is not None else ''} weights from {config.init_from}")
 
     layers = config.layers()

@@ -15,6 +15,11 @@ Each model is a folder beside this file (``topobench.tdann.pretrained``):
 ``positions/<layer>.npz`` (all 8 blocks), the exact ``config.json`` and the
 ``losses.csv`` of the run; ``swap_report.json`` holds the swap optimisation's
 losses before and after. Regions: V1 = layer2.0, V4 = layer3.1, VTC = layer4.1.
+
+``tdann-mini-supervised``: the budget, data, seed and swapped positions of
+``tdann-mini`` (a 400-step task-only base, then 300 steps with alpha 0.25), with
+a cross-entropy task on the 14 category labels of the training images instead
+of SimCLR (``topobench.tdann.mini.run_supervised``).
 """
 from __future__ import annotations
 
@@ -22,7 +27,10 @@ from pathlib import Path
 
 from topobench.errors import ModelError
 
+#: The pair that differs only in alpha.
 IDENTIFIERS = ("tdann-mini", "tdann-mini-task-only")
+#: The same budget, data, seed and positions as ``tdann-mini``, with the cross-entropy task.
+SUPERVISED = "tdann-mini-supervised"
 FOLDER = Path(__file__).parent
 
 
