@@ -59,5 +59,7 @@ def add_commands(sub) -> None:
     compare.add_argument("--seed", type=int, default=0)
     compare.set_defaults(func=cmd_compare)
 
+    from topobench.tdann.questions import add_commands as add_questions
     from topobench.tdann.sweep import add_commands as add_sweep
     add_sweep(sub)
+    add_questions(sub)
