@@ -46,3 +46,14 @@ def test_weights_ship_in_half_precision_with_the_loss_curve():
         record = json.loads((folder(name) / "model.json").read_text())
         assert len(lines) - 1 == record["provenance"]["step"]
         assert "floc" not in record["provenance"]["training_sources"]
+
+
+def test_supervised_has_the_budget_and_positions_of_tdann_mini():
+    from topobench.models.tdann_mini.model import SUPERVISED
+    supervised, reference = load_model(SUPERVISED), load_model("tdann-mini")
+    for layer in BLOCK_NAMES:
+        assert np.array_equal(supervised._positions[layer].coordinates, reference._positions[layer].coordinates)
+    configs = {name: json.loads((folder(name) / "config.json").read_text()) for name in (SUPERVISED, "tdann-mini")}
+    differing = {k for k in configs[SUPERVISED] if configs[SUPERVISED][k] != configs["tdann-mini"][k]}
+    assert differing == {"task", "init_from"}  # its own (supervised) task-only base, same steps
+    assert configs[SUPERVISED]["task"] == "supervised" and configs[SUPERVISED]["alpha"] == 0.25
