@@ -13,10 +13,11 @@ Scores are committed to a results store as they are made (a rerun reuses rows
 of the same weights and benchmark version), the numbers go to a JSON file, and
 each question gets a PNG::
 
-    topobench questions --sweep-root runs/alpha-sweep --out leaderboard/questions
+    topobench questions --sweep-root runs/alpha-sweep --out leaderboard/questions [--db FILE]
 
 writes ``alpha_sweep.json`` / ``alpha_sweep.png`` and ``supervised.json`` /
-``supervised.png`` under ``--out`` (the scores in ``results.sqlite`` there).
+``supervised.png`` under ``--out`` (the scores in ``--db``, default ``results.sqlite``
+there).
 """
 from __future__ import annotations
 
@@ -192,7 +193,10 @@ def plot_maps_side_by_side(models: dict, path) -> Path:
 
 
 # ----------------------------------------------------------------------------- command
-def run(sweep_root, out, alphas=None, supervised=("tdann-mini", "tdann-mini-supervised"), seed: int = 0) -> dict:
+def run(sweep_root, out, alphas=None, supervised=("tdann-mini", "tdann-mini-supervised"), seed: int = 0,
+        db: str | None = None) -> dict:
+    """Measure and draw both questions; scores go to (and are reused from) ``db``, by default
+    ``out/results.sqlite`` (the leaderboard's database serves for registered models)."""
     from topobench.registry import load_model
     from topobench.results import ResultsStore
     from topobench.tdann.config import TrainConfig
@@ -201,7 +205,7 @@ def run(sweep_root, out, alphas=None, supervised=("tdann-mini", "tdann-mini-supe
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    store = ResultsStore(str(out / "results.sqlite"))
+    store = ResultsStore(db or str(out / "results.sqlite"))
     written = {}
     if sweep_root is not None:
         sweep_root = Path(sweep_root)
@@ -234,12 +238,14 @@ def add_commands(sub) -> None:
     parser.add_argument("--alphas", type=float, nargs="+", default=None)
     parser.add_argument("--no-supervised", action="store_true", help="skip the supervised comparison")
     parser.add_argument("--out", default="leaderboard/questions")
+    parser.add_argument("--db", default=None, help="results database to store and reuse scores in "
+                        "(default: OUT/results.sqlite)")
     parser.set_defaults(func=lambda args: _cmd(args))
 
 
 def _cmd(args) -> int:
     written = run(args.sweep_root, args.out, args.alphas, supervised=None if args.no_supervised
-                  else ("tdann-mini", "tdann-mini-supervised"))
+                  else ("tdann-mini", "tdann-mini-supervised"), db=args.db)
     for name, path in written.items():
         print(f"{name}: {path}")
     return 0
