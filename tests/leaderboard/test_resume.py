@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import signal
+import os
 import subprocess
 import sys
 import time
@@ -9,21 +10,15 @@ import time
 from topobench.leaderboard.run import run_leaderboard
 from topobench.results import ResultsStore
 
-#: ``topobench`` with the leaderboard commands, whether or not topobench.cli lists them yet
-PROGRAM = ("import sys\n"
-           "import topobench.cli as cli\n"
-           "if 'topobench.leaderboard.cli' not in cli.COMMAND_MODULES:\n"
-           "    cli.COMMAND_MODULES.append('topobench.leaderboard.cli')\n"
-           "sys.exit(cli.main(sys.argv[1:]))\n")
-
-
 def _command(store_url, benchmarks):
-    return [sys.executable, "-c", PROGRAM, "leaderboard", "run", "--db", store_url, "--quiet",
+    return [sys.executable, "-m", "topobench", "leaderboard", "run", "--db", store_url, "--quiet",
             "--import", "leaderboard_fakes", "--models", "test-lb-a", "--benchmarks", *benchmarks]
 
 
 def _interrupt_after_first_row(command, store_url, how) -> subprocess.Popen:
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # PYTHONSAFEPATH: the installed topobench, not a checkout in the working folder (tox installs a wheel)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONSAFEPATH": "1"})
     deadline = time.monotonic() + 120
     with ResultsStore(store_url) as store:
         while not store.rows():

@@ -221,6 +221,7 @@ def train_in_parallel(run_dirs, jobs: int = 1) -> list:
     """Train (or resume) the runs of ``run_dirs`` (each with its ``config.json``), ``jobs`` at a
     time, each in its own process with one torch thread; finished runs are skipped. Returns the
     runs that were trained now."""
+    import os
     import subprocess
     import sys
     import time
@@ -230,9 +231,10 @@ def train_in_parallel(run_dirs, jobs: int = 1) -> list:
         while queue and len(running) < max(1, int(jobs)):
             run = queue.pop(0)
             log = open(run / "train.log", "a")
+            # PYTHONSAFEPATH: import the installed topobench, not a checkout in the working folder
             running.append((run, log, subprocess.Popen(
                 [sys.executable, "-m", "topobench.tdann.train", "--run-dir", str(run), "--threads", "1"],
-                stdout=log, stderr=subprocess.STDOUT)))
+                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONSAFEPATH": "1"})))
         finished = [entry for entry in running if entry[2].poll() is not None]
         if not finished:
             time.sleep(1.0)
