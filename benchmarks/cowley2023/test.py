@@ -102,14 +102,15 @@ def test_sessions_benchmark_is_report_only_and_raw():
 @pytest.mark.slow
 def test_full_scores_of_seeded_untrained_resnet18():
     model = _model()
+    # measured 2026-12-01 (OMP_NUM_THREADS=1, one torch thread)
     ridge = Cowley2023V4Ridge()(model)
-    assert float(ridge) == pytest.approx(0.4231, abs=0.001)
-    assert ridge.attrs["raw"] == pytest.approx(0.3639, abs=0.001)
+    assert float(ridge) == pytest.approx(0.4359, abs=0.001)
+    assert ridge.attrs["raw"] == pytest.approx(0.3748, abs=0.001)
     assert ridge.attrs["ceiling"] == pytest.approx(0.8596, abs=0.001)
     pls = Cowley2023V4PLS()(model)
-    assert float(pls) == pytest.approx(0.4111, abs=0.001)
+    assert float(pls) == pytest.approx(0.4196, abs=0.001)
     sessions = Cowley2023V4RidgeSessions()(model)
     per_session = sessions.attrs["details"]["per_session"]
     assert len(per_session) == 12
-    assert float(sessions) == pytest.approx(0.0, abs=0.001)
+    assert float(sessions) == pytest.approx(0.3731, abs=0.001)
     assert per_session["190925"]["n_duplicated_images"] == 300
