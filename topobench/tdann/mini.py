@@ -251,15 +251,12 @@ def train_in_parallel(run_dirs, jobs: int = 1) -> list:
     return pending
 
 
-def run_recipe(root, out=None, threads: int = 2, log=print, supervised: bool = False) -> dict:
-    """The whole recipe under ``root`` (``base/``, ``swapped/``, one folder per fine-tuning run),
-    resumable stage by stage; bundles both models into ``out`` (default: the model plugin folder)."""
+def train_base(base_dir, config: TrainConfig, threads: int, log=print) -> Path:
+    """Train (or resume) a task-only base run to ``BASE_STEPS`` and keep that checkpoint as
+    ``checkpoint_step<BASE_STEPS>.pt``, the start of every fine-tuning run; returns its path."""
+    import shutil
     from topobench.tdann.train import CHECKPOINT_FILE, load_checkpoint, train
-
-    root = Path(root)
-    out = Path(out) if out is not None else Path(__file__).resolve().parents[1] / "models" / "tdann_mini"
-    base_dir, swapped_dir = root / "base", root / "swapped"
-    config = base_config()
+    base_dir = Path(base_dir)
     config.threads = int(threads)
     if not (base_dir / "config.json").is_file():
         config.save(base_dir / "config.json")
@@ -268,8 +265,17 @@ def run_recipe(root, out=None, threads: int = 2, log=print, supervised: bool = F
         train(config, base_dir, until=BASE_STEPS, log=log)
         if int(load_checkpoint(base_dir / CHECKPOINT_FILE)["step"]) != BASE_STEPS:
             raise RuntimeError(f"{base_dir} is not at step {BASE_STEPS}")
-        import shutil
         shutil.copyfile(base_dir / CHECKPOINT_FILE, base_checkpoint)
+    return base_checkpoint
+
+
+def run_recipe(root, out=None, threads: int = 2, log=print, supervised: bool = False) -> dict:
+    """The whole recipe under ``root`` (``base/``, ``swapped/``, one folder per fine-tuning run),
+    resumable stage by stage; bundles both models into ``out`` (default: the model plugin folder)."""
+    root = Path(root)
+    out = Path(out) if out is not None else Path(__file__).resolve().parents[1] / "models" / "tdann_mini"
+    base_dir, swapped_dir = root / "base", root / "swapped"
+    base_checkpoint = train_base(base_dir, base_config(), threads, log)
     if not (swapped_dir / "swap_report.json").is_file():
         swap_positions(base_checkpoint, base_dir / "positions", swapped_dir, log=log)
     runs = write_finetune_configs(root, base_checkpoint, swapped_dir)
@@ -286,20 +292,8 @@ def run_recipe(root, out=None, threads: int = 2, log=print, supervised: bool = F
 def run_supervised(root, out, threads: int = 2, log=print) -> Path:
     """``tdann-mini-supervised``: the budget of ``tdann-mini`` (a ``BASE_STEPS`` task-only base, then
     ``FINETUNE_STEPS`` with alpha 0.25) and the same swapped positions, with the cross-entropy task."""
-    import shutil
-    from topobench.tdann.train import CHECKPOINT_FILE, load_checkpoint, train
     root, out = Path(root), Path(out)
-    base_dir = root / "supervised-base"
-    config = supervised_base_config()
-    config.threads = int(threads)
-    if not (base_dir / "config.json").is_file():
-        config.save(base_dir / "config.json")
-    base_checkpoint = base_dir / f"checkpoint_step{BASE_STEPS}.pt"
-    if not base_checkpoint.is_file():
-        train(config, base_dir, until=BASE_STEPS, log=log)
-        if int(load_checkpoint(base_dir / CHECKPOINT_FILE)["step"]) != BASE_STEPS:
-            raise RuntimeError(f"{base_dir} is not at step {BASE_STEPS}")
-        shutil.copyfile(base_dir / CHECKPOINT_FILE, base_checkpoint)
+    base_checkpoint = train_base(root / "supervised-base", supervised_base_config(), threads, log)
     run = root / SUPERVISED
     if not (run / "config.json").is_file():
         finetune_config(ALPHA, str(base_checkpoint), str(root / "swapped"), task="supervised").save(run / "config.json")

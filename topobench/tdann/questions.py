@@ -154,12 +154,11 @@ def plot_maps_side_by_side(models: dict, path) -> Path:
     import matplotlib
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
-    from topobench.metrics.selectivity import domain_selectivity
     from topobench.metrics.v1_maps import measure_v1_maps
-    from topobench.stimuli.floc import floc_stimuli
+    from topobench.benchmarks.stigliani2015.benchmark import DEFAULT_THRESHOLD  # d' 0.659 (TDANN's t > 10)
+    from topobench.report import model_vtc_selectivity
 
     figure, axes = plt.subplots(len(models), 2, figsize=(9, 4.2 * len(models)), squeeze=False)
-    stimuli = floc_stimuli(include_scrambled=False)
     for row, (label, model) in enumerate(models.items()):
         maps = measure_v1_maps(model, "questions")
         axis = axes[row][0]
@@ -168,12 +167,10 @@ def plot_maps_side_by_side(models: dict, path) -> Path:
         axis.set_title(f"{label}: V1 ({maps.layer}) preferred orientation", fontsize=9)
         axis.set_aspect("equal")
         figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04, label="deg")
-        assembly = model.record(stimuli, "VTC")
-        positions = np.stack([assembly["tissue_x"].values, assembly["tissue_y"].values], axis=1)
-        selectivity = domain_selectivity(np.asarray(assembly.values), np.asarray(assembly["category"].values))
+        positions, selectivity = model_vtc_selectivity(model)
         domains = list(selectivity)
         stacked = np.stack([selectivity[d] for d in domains], axis=1)
-        preferred, selective = np.argmax(stacked, axis=1), stacked.max(axis=1) > 0.659
+        preferred, selective = np.argmax(stacked, axis=1), stacked.max(axis=1) > DEFAULT_THRESHOLD
         axis = axes[row][1]
         axis.scatter(positions[~selective, 0], positions[~selective, 1], c="0.85", s=3, linewidths=0)
         colours = plt.get_cmap("tab10")(np.arange(len(domains)))
@@ -181,7 +178,8 @@ def plot_maps_side_by_side(models: dict, path) -> Path:
             chosen = selective & (preferred == index)
             axis.scatter(positions[chosen, 0], positions[chosen, 1], color=colours[index], s=3, linewidths=0,
                          label=f"{domain} ({int(chosen.sum())})")
-        axis.set_title(f"{label}: VTC ({model.regions['VTC']}) preferred domain, d' > 0.659", fontsize=9)
+        axis.set_title(f"{label}: VTC ({model.regions['VTC']}) preferred domain, d' > {DEFAULT_THRESHOLD:g}",
+                       fontsize=9)
         axis.set_aspect("equal")
         axis.legend(fontsize=6, markerscale=3)
     figure.tight_layout()
