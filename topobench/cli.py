@@ -122,6 +122,7 @@ def cmd_import_tdann(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="topobench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
 
     listing = sub.add_parser("list", help="list registered models, benchmarks, datasets or stimulus sets")
@@ -162,18 +163,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(error: BaseException) -> str:
+    """The message of an error a user or the machine caused, on one line."""
+    text = " ".join(str(error).split())
+    if isinstance(error, OSError) and not isinstance(error, TopobenchError):
+        where = f"{error.filename}: " if getattr(error, "filename", None) else ""
+        fix = {13: "check the folder's permissions or set TOPOBENCH_HOME to a writable folder",
+               28: "free disk space or set TOPOBENCH_HOME to a folder on another disk",
+               30: "the file system is read-only; set TOPOBENCH_HOME to a writable folder"}.get(
+            error.errno, "check the path, its permissions and free disk space")
+        return f"{where}{error.strerror or text}; {fix}"
+    return text
+
+
 def main(argv=None) -> int:
+    """Run the command; a user error or a fault of the machine ends as one line on stderr
+    (exit 2 for errors of input, 3 for faults of the environment) unless ``--debug`` asks
+    for the traceback; anything else is a bug of topobench (exit 1, one line with --debug's hint)."""
     import warnings
     warnings.filterwarnings("ignore", message=".*should explicitly define __slots__")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = getattr(args, "debug", False)
     try:
         return args.func(args)
-    except TopobenchError as error:
-        print(f"topobench: error: {error}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("topobench: interrupted; finished results are stored", file=sys.stderr)
         return 130
+    except TopobenchError as error:
+        if debug:
+            raise
+        print(f"topobench: error: {_one_line(error)}", file=sys.stderr)
+        return getattr(error, "exit_status", 2)
+    except OSError as error:
+        if debug:
+            raise
+        print(f"topobench: error: {_one_line(error)}", file=sys.stderr)
+        return 3
+    except Exception as error:  # noqa: BLE001 - a bug: one line, the traceback on request
+        if debug:
+            raise
+        print(f"topobench: error: internal error ({type(error).__name__}: {_one_line(error)}); "
+              f"rerun with --debug for the traceback and report it", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -26,3 +26,15 @@ class ModelError(TopobenchError):
 
 class StimulusError(TopobenchError):
     """Stimuli that a model cannot take (aliased gratings, wrong image size...)."""
+
+
+class InputError(TopobenchError):
+    """An argument or input file that would make a score wrong (checked before any work)."""
+
+
+class EnvironmentFault(TopobenchError):
+    """A fault of the machine, not of the model: data host unreachable, disk full, database down.
+
+    Never stored as a failure of the model; the CLI exits with status 3."""
+
+    exit_status = 3
