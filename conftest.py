@@ -1,27 +1,103 @@
 """Shared fixtures for every test (tests/, benchmarks/*/test.py, topobench/models/*/test.py):
-the data host of TOPOBENCH_DATA_URL (default ../shared/reference-data), a fresh
-TOPOBENCH_HOME per test session unless one is set, one torch thread."""
+the data host of TOPOBENCH_DATA_URL (default ../shared/reference-data; a relative
+folder is resolved against the folder pytest starts in, so that tests running
+commands from other folders find it), a fresh TOPOBENCH_HOME per test session
+unless one is set, one torch thread.
+
+Services. Tests of the PostgreSQL results store and of pages in headless Chromium
+use Debian's ``postgresql`` and ``chromium``. Where PostgreSQL's server binaries are
+installed and ``TOPOBENCH_TEST_POSTGRES_URL`` is not set, a throwaway server is started
+for the session (``.ci/postgres.sh``). A service that is absent is never skipped in
+silence: its tests are deselected and the run ends with a warning that names them
+and the package to install; with ``TOPOBENCH_REQUIRE`` naming it (``.ci/run`` does)
+the run stops at once instead.
+"""
+import atexit
+import glob
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 import torch
 
-REFERENCE_DATA = Path(__file__).resolve().parent.parent / "shared" / "reference-data"
+ROOT = Path(__file__).resolve().parent
+REFERENCE_DATA = ROOT.parent / "shared" / "reference-data"
 #: Services the run must use (set by .ci/run where it installed them): the run stops at
-#: once when one is missing, so that their tests cannot pass by skipping.
+#: once when one is missing, so that their tests cannot pass without them.
 REQUIRED = set(os.environ.get("TOPOBENCH_REQUIRE", "").split())
+POSTGRES_VARIABLE = "TOPOBENCH_TEST_POSTGRES_URL"
+_NOT_RUN: dict[str, list[str]] = {}
+
+
+def _absolute_data_url():
+    url = os.environ.get("TOPOBENCH_DATA_URL")
+    if url and "://" not in url and not os.path.isabs(url):
+        os.environ["TOPOBENCH_DATA_URL"] = os.path.abspath(url)
+
+
+def _start_postgres():
+    """Start a throwaway PostgreSQL server for this session where its binaries are installed."""
+    if os.environ.get(POSTGRES_VARIABLE) or not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+        return
+    started = subprocess.run(["bash", str(ROOT / ".ci" / "postgres.sh")], capture_output=True, text=True)
+    if started.returncode != 0:
+        raise pytest.UsageError(f"PostgreSQL is installed but .ci/postgres.sh could not start it: "
+                                f"{started.stderr.strip()[-500:]}")
+    for line in started.stdout.splitlines():
+        name, _, value = line.removeprefix("export ").partition("=")
+        os.environ[name] = value
+    directory = os.environ["TOPOBENCH_POSTGRES_DIR"]
+    atexit.register(lambda: subprocess.run(["bash", str(ROOT / ".ci" / "postgres.sh"), "stop"],
+                                           env={**os.environ, "TOPOBENCH_POSTGRES_DIR": directory},
+                                           capture_output=True))
+
+
+def pytest_configure(config):
+    if not os.environ.get("TOPOBENCH_DATA_URL") and REFERENCE_DATA.is_dir():
+        os.environ["TOPOBENCH_DATA_URL"] = str(REFERENCE_DATA)
+    _absolute_data_url()
+    if not hasattr(config, "workerinput"):
+        _start_postgres()
+    config.addinivalue_line("markers", "postgres: needs a PostgreSQL server (Debian's postgresql)")
+    config.addinivalue_line("markers", "browser: needs headless Chromium (Debian's chromium)")
+
+
+def _service_missing() -> dict:
+    missing = {}
+    if not os.environ.get(POSTGRES_VARIABLE):
+        missing["postgres"] = "PostgreSQL (apt-get install postgresql, or set TOPOBENCH_TEST_POSTGRES_URL)"
+    if not any(shutil.which(name) for name in ("chromium", "chromium-browser")):
+        missing["browser"] = "Chromium (apt-get install chromium)"
+    return missing
 
 
 def pytest_collection_modifyitems(config, items):
-    missing = []
-    if "postgres" in REQUIRED and not os.environ.get("TOPOBENCH_TEST_POSTGRES_URL"):
-        missing.append("postgres (TOPOBENCH_TEST_POSTGRES_URL is not set)")
-    if "chromium" in REQUIRED and shutil.which("chromium") is None:
-        missing.append("chromium (not on PATH)")
-    if missing:
-        raise pytest.UsageError(f"TOPOBENCH_REQUIRE names services that are missing: {', '.join(missing)}")
+    missing = _service_missing()
+    required = {"postgres": "postgres", "chromium": "browser"}
+    stop = [missing[marker] for service, marker in required.items() if service in REQUIRED and marker in missing]
+    if stop:
+        raise pytest.UsageError(f"TOPOBENCH_REQUIRE names services that are missing: {', '.join(stop)}")
+    kept, dropped = [], []
+    for item in items:
+        absent = [marker for marker in missing if item.get_closest_marker(marker)]
+        if absent:
+            dropped.append(item)
+            for marker in absent:
+                _NOT_RUN.setdefault(missing[marker], []).append(item.nodeid)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter):
+    for service, nodeids in _NOT_RUN.items():
+        terminalreporter.write_line(f"NOT RUN: {len(nodeids)} test(s) need {service}, which is not installed "
+                                    f"here: {', '.join(nodeids[:3])}{' ...' if len(nodeids) > 3 else ''}",
+                                    yellow=True, bold=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -36,12 +112,21 @@ def _environment(tmp_path_factory):
     yield
 
 
-@pytest.fixture
-def data_host():
+def require_data_host() -> Path:
+    """The data host folder; a test that needs reference data fails (never skips) without it."""
     url = os.environ.get("TOPOBENCH_DATA_URL")
     if not url:
-        pytest.skip("no data host: set TOPOBENCH_DATA_URL")
-    return Path(url)
+        pytest.fail("no data host: set TOPOBENCH_DATA_URL to the reference-data folder "
+                    "(../shared/reference-data) to run the tests", pytrace=False)
+    path = Path(url.removeprefix("file://"))
+    if "://" not in url and not (path / "MANIFEST.json").is_file():
+        pytest.fail(f"TOPOBENCH_DATA_URL={url} holds no reference data (no MANIFEST.json)", pytrace=False)
+    return path
+
+
+@pytest.fixture
+def data_host():
+    return require_data_host()
 
 
 @pytest.fixture

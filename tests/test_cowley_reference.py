@@ -25,7 +25,7 @@ def session_210325(data_host_module):
 def data_host_module():
     import os
     if not os.environ.get("TOPOBENCH_DATA_URL"):
-        pytest.skip("no data host: set TOPOBENCH_DATA_URL")
+        pytest.fail("no data host: set TOPOBENCH_DATA_URL", pytrace=False)
 
 
 def test_twelve_sessions_as_in_the_readme():

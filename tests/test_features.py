@@ -30,7 +30,7 @@ def _model(region_layers=None):
 def stimuli():
     import os
     if not os.environ.get("TOPOBENCH_DATA_URL"):
-        pytest.skip("no data host: set TOPOBENCH_DATA_URL")
+        pytest.fail("no data host: set TOPOBENCH_DATA_URL", pytrace=False)
     from topobench.reference_data.cowley2023 import cowley2023_stimuli
     from topobench.stimuli.base import subset
     full = cowley2023_stimuli("210325")

@@ -10,7 +10,7 @@ from topobench.metrics.smoothness import absolute_difference, preference_spread
 @pytest.fixture(scope="module")
 def maps():
     if not os.environ.get("TOPOBENCH_DATA_URL"):
-        pytest.skip("no data host: set TOPOBENCH_DATA_URL")
+        pytest.fail("no data host: set TOPOBENCH_DATA_URL", pytrace=False)
     from topobench.reference_data.nauhaus2012 import load_nauhaus2012
     return load_nauhaus2012()
 

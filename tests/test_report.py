@@ -109,7 +109,7 @@ def test_stored_detail_finders():
     assert name == "Cowley2023.V4-pls" and path == "r_per_neuron" and np.isnan(r[1]) and ceiling is None
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+@pytest.mark.browser
 def test_every_image_loads_in_headless_chromium(tiny_model, store, small_stimuli, tmp_path):
     page = write_report(MODEL, out=tmp_path / "report", model=tiny_model, store=store)
     result = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

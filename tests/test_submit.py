@@ -201,23 +201,12 @@ def test_python_score_of_an_nn_module(store, tmp_path):
 
 def test_topobench_score_is_the_python_entry(store, tmp_path):
     import topobench
-    if not hasattr(topobench, "score"):
-        pytest.skip("topobench/__init__.py does not export score yet")
     scores = topobench.score(model=TinyNet().eval(), layers={"V1": "conv2"}, benchmarks=[TinyBenchmark(tmp_path)],
                              image_size=32, store=store)
     assert list(scores) == [TINY]
 
 
 # ----------------------------------------------------------------------------- CLI
-def _cli_takes_checkpoints() -> bool:
-    return any("--checkpoint" in action.option_strings for subparsers in cli.build_parser()._subparsers._actions
-               if hasattr(subparsers, "choices") and subparsers.choices and "score" in subparsers.choices
-               for action in subparsers.choices["score"]._actions)
-
-
-needs_cli = pytest.mark.skipif(not _cli_takes_checkpoints(), reason="cli.py's score does not take --checkpoint yet")
-
-
 def _error_line(capsys):
     err = capsys.readouterr().err
     lines = [line for line in err.strip().splitlines() if line.strip()]
@@ -225,7 +214,6 @@ def _error_line(capsys):
     return lines[0]
 
 
-@needs_cli
 def test_cli_scores_a_checkpoint(checkpoint, tiny_benchmark, store, capsys):
     code = cli.main(["score", "--checkpoint", str(checkpoint), "--arch", "resnet18", "--image-size", "64",
                      "--layers", "V1=layer1.1", "--name", "my-resnet", TINY])
@@ -235,7 +223,6 @@ def test_cli_scores_a_checkpoint(checkpoint, tiny_benchmark, store, capsys):
     assert store.latest("my-resnet", TINY)["status"] == "ok"
 
 
-@needs_cli
 def test_cli_bad_inputs_exit_2_with_the_fix(checkpoint, tiny_benchmark, store, tmp_path, capsys):
     base = ["score", "--checkpoint", str(checkpoint), "--arch", "resnet18", TINY]
     assert cli.main(base + ["--layers", "V1=layer2.O"]) == 2
@@ -261,7 +248,6 @@ def test_cli_bad_inputs_exit_2_with_the_fix(checkpoint, tiny_benchmark, store, t
     assert "--checkpoint needs --arch" in _error_line(capsys)
 
 
-@needs_cli
 def test_cli_error_as_a_user_sees_it(checkpoint):
     """The installed command, outside the checkout: one line on stderr and exit status 2."""
     result = subprocess.run([sys.executable, "-m", "topobench", "score", "--checkpoint", str(checkpoint),

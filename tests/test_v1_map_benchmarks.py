@@ -18,7 +18,7 @@ SCORED = SMOOTHNESS + ("Kaschube2010.V1-pinwheel_density", "LivingstoneHubel1984
 @pytest.fixture(scope="module")
 def benchmarks():
     if not os.environ.get("TOPOBENCH_DATA_URL"):
-        pytest.skip("no data host: set TOPOBENCH_DATA_URL")
+        pytest.fail("no data host: set TOPOBENCH_DATA_URL", pytrace=False)
     return {name: load_benchmark(name) for name in SCORED + ("DeValois1982.V1-cardinal_bias",)}
 
 

@@ -18,7 +18,7 @@ REPORTED = ("DeValois1982.V1-cardinal_bias",)
 @pytest.fixture(scope="module")
 def scores():
     if not os.environ.get("TOPOBENCH_DATA_URL"):
-        pytest.skip("no data host: set TOPOBENCH_DATA_URL")
+        pytest.fail("no data host: set TOPOBENCH_DATA_URL", pytrace=False)
     positions = random_positions(N_UNITS, SIDE_MM, seed=0)
     rng = np.random.default_rng(0)
     models = {

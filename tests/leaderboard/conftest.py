@@ -26,8 +26,7 @@ def _drop(url):
 def _url_params():
     postgres = os.environ.get(POSTGRES_VARIABLE)
     return [pytest.param("sqlite", id="sqlite"),
-            pytest.param(postgres, id="postgres", marks=pytest.mark.skipif(
-                not postgres, reason=f"set {POSTGRES_VARIABLE} to test on PostgreSQL"))]
+            pytest.param(postgres, id="postgres", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(params=_url_params())

@@ -14,6 +14,8 @@ from topobench.leaderboard.aggregate import build_leaderboard, load_config
 from topobench.leaderboard.run import run_leaderboard
 from topobench.leaderboard.site import build_site
 
+pytestmark = pytest.mark.browser
+
 MODELS = ["test-lb-a", "test-lb-b"]
 BENCHMARKS = ["Fake2026.V1-forward", "Fake2026.V1-response", "Fake2026.V1-broken"]
 COLUMN = "Fake2026.V1-forward"
@@ -68,7 +70,7 @@ def _chromium():
         found = shutil.which(name)
         if found:
             return found
-    pytest.skip("no Chromium: apt-get install chromium")
+    pytest.fail("no Chromium: apt-get install chromium", pytrace=False)
 
 
 def test_table_sorts_and_every_image_loads(fakes, tmp_path):

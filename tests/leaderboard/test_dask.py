@@ -34,7 +34,7 @@ def _local_results(tmp_path):
 
 
 def test_dask_cluster_and_local_path_give_identical_scores(fakes, store, tmp_path):
-    distributed = pytest.importorskip("distributed")
+    import distributed
     local = _local_results(tmp_path)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp",
                                   dashboard_address=None, silence_logs=logging.ERROR) as cluster:
@@ -49,7 +49,6 @@ def test_dask_cluster_and_local_path_give_identical_scores(fakes, store, tmp_pat
 
 @pytest.mark.slow
 def test_local_cluster_of_two_worker_processes_gives_identical_scores(fakes, store, tmp_path):
-    pytest.importorskip("distributed")
     local = _local_results(tmp_path)
     summary = run_leaderboard(MODELS, BENCHMARKS, store, jobs=2, imports=[fakes.__name__], progress=False)
     assert len(summary.outcomes) == 8
