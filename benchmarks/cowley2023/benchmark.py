@@ -14,21 +14,35 @@ projected features are cached on disk.
 per-neuron penalty chosen by inner grouped 5-fold CV on the training images
 (or PLS with 25 components for ``-pls``, report-only: the data set enters the
 V4 aggregate once, through ``-ridge``), 10 folds over images grouped by
-content (near-duplicates in one fold), fixed ``seed``; each neuron's Pearson r
-between its repeat-averaged responses and the held-out predictions over all
-images.
+content (near-duplicates in one fold), fixed ``seed``; each neuron's held-out
+Pearson r (mean over folds) between its responses and the predictions. The
+targets: for V4-ridge and V4-pls the half-averages of the repeats that the
+ceiling uses (below), the r of a neuron being its mean over them; for
+V4-ridge_sessions the averages of all repeats.
 
-**Ceiling (V4-ridge, V4-pls).** Session 210325 (50 neurons, 640 Bashivan et al.
-2019 images, 6 to 10 repeats): per neuron, split-half reliability of the repeat
-average with Spearman-Brown correction, averaged over ``n_splits`` random
-splits; the ceiling of r is its square root (``topobench.metrics.noise_ceiling``).
-The score is the mean over neurons of r / ceiling (ceiled per neuron), clipped to
-[0, 1]; ``raw`` and ``ceiling`` are the means over the same neurons of r and of
-the ceiling, ``error`` the standard error over neurons of r / ceiling. Neurons
-with a reliability under ``min_reliability`` would be left out (none is: 0.53 to
-0.93). A simulated neuron population that is a linear function of features, with
-Poisson spike counts at the data's repeat counts, scores near 1
-(tests/test_neural_predictivity.py).
+**Ceiling (V4-ridge, V4-pls): half of the repeats as a model**
+(``topobench.ceilings.SplitHalfReliability``; 1 = as close to the neurons as one
+more half of the repeats is). Session 210325 (50 neurons, 640 Bashivan et al.
+2019 images, 6 to 10 repeats). For each of ``n_splits`` random splits of every
+image's repeats into halves (``seed``) and both directions, the repeat averages
+of one half of all 50 neurons are entered as a model's features into the same
+cross-validated map (same folds, same penalty search or PLS, same Pearson r),
+which predicts each neuron's repeat average in the other half; a neuron's
+ceiling is the mean of these r. The model's r of a neuron is the mean r of the
+same map from its features to the *same* half-averages (not to the average of
+all repeats, which a half of the repeats could not be scored against without
+sharing its noise). No Spearman-Brown step on either side: both sides predict
+targets of half the repeats from one measurement. Score = the mean over neurons
+of r / ceiling (per neuron), clipped to [0, 1]; ``raw`` and ``ceiling`` are the
+means over the same neurons of r and of the ceiling, ``error`` the standard
+error over neurons of r / ceiling. Neurons whose split-half reliability of the
+repeat average (Spearman-Brown, ``topobench.metrics.noise_ceiling``, reported
+in ``details``) is under ``min_reliability`` would be left out (none is: 0.53 to
+0.93). Half of the repeats of a split not used by the ceiling, entered as the
+model and scored against the other half (:meth:`Cowley2023V4.score_features`
+with ``targets``; test.py) lands at about 1.00; under version 1's ceiling
+(sqrt of the Spearman-Brown reliability of the full average) it scored 0.71
+(ridge) and 0.67 (PLS), while a noise-free model scored 1.
 
 **Sessions (V4-ridge_sessions, report-only).** The same map in each of the 12
 sessions; the value is the mean over sessions of the mean r, unceiled: only two
@@ -46,13 +60,17 @@ import numpy as np
 from brainscore_core.benchmarks import BenchmarkBase
 from brainscore_core.metrics import Score
 
+from topobench.ceilings import SplitHalfReliability
 from topobench.model_interface import require_region
 from topobench.features import ProjectionSpec, fit_projection, projected_features
 from topobench.metrics.neural_predictivity import neural_predictivity, pearson_per_column
 from topobench.metrics.noise_ceiling import duplicate_reliability, split_half_reliability
 
 REGION = "V4"
-VERSION = 1
+#: Version of the ceiled benchmarks (V4-ridge, V4-pls): 2 since the ceiling is half of the repeats as a model.
+VERSION = 2
+#: Version of the report-only V4-ridge_sessions (raw mean r, no ceiling): unchanged.
+SESSIONS_VERSION = 1
 
 BIBTEX = """@article{cowley2023compact,
   title={Compact deep neural network models of visual cortex},
@@ -98,8 +116,8 @@ class _Cowley2023Benchmark(BenchmarkBase):
 
     def __init__(self, identifier: str, method: str = "ridge", seed: int = 0, n_folds: int = 10,
                  inner_folds: int = 5, n_components: int = 25, n_images: int | None = None,
-                 degrees: float | None = None, projection: ProjectionSpec | None = None):
-        super().__init__(identifier=identifier, ceiling=None, version=VERSION, parent=REGION, bibtex=BIBTEX)
+                 degrees: float | None = None, projection: ProjectionSpec | None = None, version: int = VERSION):
+        super().__init__(identifier=identifier, ceiling=None, version=version, parent=REGION, bibtex=BIBTEX)
         from topobench.reference_data.cowley2023 import IMAGE_DEGREES
         self.method = method
         self.seed = int(seed)
@@ -109,6 +127,23 @@ class _Cowley2023Benchmark(BenchmarkBase):
         self.n_images = None if n_images is None else int(n_images)
         self.degrees = float(IMAGE_DEGREES if degrees is None else degrees)
         self.projection = projection or ProjectionSpec()
+
+    def _fit(self, features, targets, groups):
+        """The cross-validated map of this benchmark from ``features`` to ``targets`` (images x neurons)."""
+        return neural_predictivity(features, targets, groups, method=self.method, n_folds=self.n_folds,
+                                   seed=self.seed, inner_folds=self.inner_folds, n_components=self.n_components)
+
+    def predict_r(self, features, targets_list, groups) -> list:
+        """Held-out r per neuron of the map from ``features`` to each target of ``targets_list``,
+        each fitted as its own (images x neurons) target, exactly as one target alone would be.
+        Ridge is fitted neuron by neuron (per-neuron penalty), so the targets are fitted in one
+        stacked call; PLS fits one model to all neurons of a target, so one call per target."""
+        targets_list = [np.asarray(t, dtype=np.float64) for t in targets_list]
+        if self.method == "ridge" and len(targets_list) > 1:
+            widths = [t.shape[1] for t in targets_list]
+            r = self._fit(features, np.concatenate(targets_list, axis=1), groups).r
+            return np.split(r, np.cumsum(widths)[:-1])
+        return [self._fit(features, t, groups).r for t in targets_list]
 
     def _predictivity(self, model, session: str, projection):
         stimuli, assembly = _session_data(session, self.n_images, self.degrees)
@@ -138,40 +173,83 @@ class _Cowley2023Benchmark(BenchmarkBase):
 
 
 class Cowley2023V4(_Cowley2023Benchmark):
-    """Session 210325: held-out r per neuron, ceiled per neuron by split-half reliability."""
+    """Session 210325: held-out r per neuron against half-averages of the repeats, ceiled per
+    neuron by half of the repeats predicting the other half through the same map."""
 
-    def __init__(self, method: str = "ridge", n_splits: int = 100, min_reliability: float = 0.1, **kwargs):
+    def __init__(self, method: str = "ridge", n_splits: int = 5, min_reliability: float = 0.1,
+                 reliability_splits: int = 100, **kwargs):
         from topobench.reference_data.cowley2023 import REPEATED_SESSION
         super().__init__(f"Cowley2023.V4-{method}", method=method, **kwargs)
         self.session = REPEATED_SESSION
         self.n_splits = int(n_splits)
         self.min_reliability = float(min_reliability)
+        self.reliability_splits = int(reliability_splits)
         self._reliability = None
+        self._split_half = None
+        self._data = None
+
+    def session_data(self):
+        """(stimuli, repeat-averaged assembly, repeats (images, neurons, repetitions)) of the
+        benchmark's images."""
+        if self._data is None:
+            from topobench.reference_data.cowley2023 import cowley2023_repeats
+            stimuli, assembly = _session_data(self.session, self.n_images, self.degrees)
+            repeats = cowley2023_repeats(self.session).values[:len(stimuli)]
+            self._data = stimuli, assembly, repeats
+        return self._data
 
     def reliability(self) -> dict:
-        """Split-half reliability and ceiling per neuron (on the benchmark's images)."""
+        """Split-half reliability of each neuron's repeat average (Spearman-Brown; the inclusion
+        criterion ``min_reliability``, and for comparison with Brain-Score's ceiling)."""
         if self._reliability is None:
-            from topobench.reference_data.cowley2023 import cowley2023_repeats
-            repeats = cowley2023_repeats(self.session)
-            values = repeats.values if self.n_images is None else repeats.values[:self.n_images]
-            self._reliability = split_half_reliability(values, n_splits=self.n_splits, seed=self.seed)
+            repeats = self.session_data()[2]
+            self._reliability = split_half_reliability(repeats, n_splits=self.reliability_splits, seed=self.seed)
         return self._reliability
 
     @property
+    def split_half(self) -> SplitHalfReliability:
+        """The ceiling object: halves of the repeats through this benchmark's own map."""
+        if self._split_half is None:
+            stimuli, _, repeats = self.session_data()
+            groups = stimuli["image_group"].to_numpy()
+            self._split_half = SplitHalfReliability(
+                repeats, lambda features, targets: self.predict_r(features, targets, groups),
+                n_splits=self.n_splits, seed=self.seed)
+        return self._split_half
+
+    def _kept(self, ceiling_per_neuron) -> np.ndarray:
+        return (self.reliability()["reliability"] >= self.min_reliability) & np.isfinite(ceiling_per_neuron) \
+            & (ceiling_per_neuron > 0)
+
+    @property
     def ceiling(self) -> Score:
-        reliability = self.reliability()
-        kept = reliability["reliability"] >= self.min_reliability
-        ceiling = Score(np.float64(reliability["ceiling"][kept].mean()))
-        ceiling.attrs["error"] = float(reliability["ceiling"][kept].std() / math.sqrt(kept.sum()))
+        """Mean over the scored neurons of each neuron's ceiling (see the module docstring)."""
+        per_neuron = self.split_half.per_neuron()
+        kept = self._kept(per_neuron)
+        base = self.split_half.compute()
+        ceiling = Score(np.float64(per_neuron[kept].mean()))
+        ceiling.attrs.update({key: value for key, value in base.attrs.items()})
         return ceiling
 
-    def __call__(self, model) -> Score:
-        layer = _require_region(self.identifier, model)
-        stimuli, assembly, result, projection = self._predictivity(model, self.session, None)
-        reliability = self.reliability()
-        kept = reliability["reliability"] >= self.min_reliability
-        r = result.r
-        ceiling = reliability["ceiling"]
+    def score_features(self, features, targets=None, details: dict | None = None) -> Score:
+        """The score of ``features`` (images x units) of the benchmark's images: the part of
+        ``__call__`` after recording. ``targets``: None for a model (the ceiling's own half-averages
+        of the repeats); for brain data entered as a model (a half of the repeats), the list of
+        half-averages it does not contain, e.g. the complementary half of its split."""
+        stimuli, assembly, _ = self.session_data()
+        groups = stimuli["image_group"].to_numpy()
+        features = np.asarray(features, dtype=np.float64)
+        if targets is None:
+            r_per_target = self.split_half.model_r(features)
+            target_rule = (f"the {2 * self.n_splits} half-averages of the ceiling's {self.n_splits} splits of "
+                           f"the repeats")
+        else:
+            r_per_target = np.stack(self.predict_r(features, list(targets), groups))
+            target_rule = f"{len(targets)} half-average(s) of the repeats given as targets"
+        with np.errstate(invalid="ignore"):
+            r = np.nanmean(r_per_target, axis=0)
+        ceiling = self.split_half.per_neuron()
+        kept = self._kept(ceiling)
         ceiled = np.full_like(r, np.nan)
         ceiled[kept] = r[kept] / ceiling[kept]
         finite = kept & np.isfinite(ceiled)
@@ -179,16 +257,21 @@ class Cowley2023V4(_Cowley2023Benchmark):
         raw = float(np.mean(r[finite]))
         mean_ceiling = float(np.mean(ceiling[finite]))
         error = float(np.std(ceiled[finite], ddof=1) / math.sqrt(finite.sum())) if finite.sum() > 1 else float("nan")
-        details = {
-            **self._common_details(model, layer, projection),
+        reliability = self.reliability()
+        details = dict(details or {})
+        details.update({
             "session": self.session,
             "n_images": int(len(stimuli)),
             "n_image_groups": int(stimuli["image_group"].nunique()),
             "n_neurons": int(r.size),
             "n_neurons_scored": int(finite.sum()),
             "min_reliability": self.min_reliability,
-            "ceiling_method": "split-half of repeats per image, Spearman-Brown, sqrt; mean over splits",
+            **self.split_half.describe(),
             "ceiling_splits": self.n_splits,
+            "ceiling_per_split_direction": [round(float(v), 6)
+                                            for v in self.split_half.compute().attrs["per_individual"]],
+            "targets": target_rule,
+            "raw_rule": "per neuron: mean over the targets of the held-out r of the map from the features",
             "score_rule": "mean over neurons of r / ceiling (per neuron), clipped to [0, 1]",
             "report_only": bool(self.report_only),
             "ratio_of_means": raw / mean_ceiling,
@@ -196,10 +279,11 @@ class Cowley2023V4(_Cowley2023Benchmark):
             "r_per_neuron": [float(v) for v in r],
             "ceiling_per_neuron": [float(v) for v in ceiling],
             "reliability_per_neuron": [float(v) for v in reliability["reliability"]],
+            "reliability_rule": (f"split-half reliability of the repeat average, Spearman-Brown, mean over "
+                                 f"{self.reliability_splits} splits: the inclusion criterion only"),
             "ceiled_per_neuron": [float(v) for v in ceiled],
             "median_r": float(np.median(r[finite])),
-            "regression": result.details,
-        }
+        })
         score = Score(np.float64(min(max(value, 0.0), 1.0)))
         if value > 1.0 or value < 0.0:
             details["clipped_from"] = value
@@ -209,6 +293,19 @@ class Cowley2023V4(_Cowley2023Benchmark):
         score.attrs["details"] = details
         return score
 
+    def __call__(self, model) -> Score:
+        layer = _require_region(self.identifier, model)
+        stimuli, assembly, _ = self.session_data()
+        features, projection = projected_features(model, stimuli, REGION, self.projection, projection=None)
+        # the map to the average of all repeats, as version 1 scored it: reported, not scored
+        full = self._fit(features, assembly.values, stimuli["image_group"].to_numpy())
+        details = {**self._common_details(model, layer, projection),
+                   "r_all_repeats_per_neuron": [float(v) for v in full.r],
+                   "r_all_repeats_mean": _finite_mean(full.r),
+                   "r_all_repeats_note": "r against the average of all repeats (version 1's raw): reported only",
+                   "regression": full.details}
+        return self.score_features(features, details=details)
+
 
 class Cowley2023V4Sessions(_Cowley2023Benchmark):
     """All 12 sessions, raw mean r; report-only (no defensible ceiling for most sessions)."""
@@ -217,7 +314,7 @@ class Cowley2023V4Sessions(_Cowley2023Benchmark):
 
     def __init__(self, method: str = "ridge", sessions=None, n_splits: int = 100, **kwargs):
         from topobench.reference_data.cowley2023 import SESSION_IDS
-        super().__init__(f"Cowley2023.V4-{method}_sessions", method=method, **kwargs)
+        super().__init__(f"Cowley2023.V4-{method}_sessions", method=method, version=SESSIONS_VERSION, **kwargs)
         self.sessions = tuple(sessions or SESSION_IDS)
         self.n_splits = int(n_splits)
 

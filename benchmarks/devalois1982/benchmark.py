@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from brainscore_core.benchmarks import BenchmarkBase
 
+from topobench.ceilings import PublishedClaims
 from topobench.errors import ModelError
 from topobench.metrics.orientation_histogram import cardinal_bias, orientation_histogram
 from topobench.metrics.v1_maps import measure_v1_maps
@@ -59,7 +60,8 @@ class DeValoisCardinalBias(BenchmarkBase):
 
     @property
     def ceiling(self):
-        return 1.0
+        """1 (``topobench.ceilings.PublishedClaims``): the reference is a qualitative claim."""
+        return PublishedClaims().compute()
 
     def score_preferences(self, orientation_deg, details=None):
         from topobench.reference_data.devalois1982 import CITATION, CLAIM
@@ -76,6 +78,7 @@ class DeValoisCardinalBias(BenchmarkBase):
             "report_only_reason": "no cardinal-to-oblique proportion can be cited with confidence; direction only",
             "claim": CLAIM, "reference": CITATION,
             "score_scale": f"1 if cardinal > oblique at one-sided binomial p < {self.alpha}, else 0",
+            **PublishedClaims().describe(),
         })
         return ceiled_score(raw, 1.0, 0.0, details)
 

@@ -55,6 +55,7 @@ import itertools
 import numpy as np
 from brainscore_core.benchmarks import BenchmarkBase
 
+from topobench.ceilings import PublishedClaims
 from topobench.errors import ModelError
 from topobench.model_interface import require_region
 from topobench.metrics.patches import (TDANN_GRID_MM, TDANN_MAX_AREA_MM2, TDANN_MIN_AREA_MM2, TDANN_MIN_UNITS,
@@ -202,8 +203,9 @@ class GrillSpector2014PatchOrganization(BenchmarkBase):
 
     @property
     def ceiling(self):
-        """1: the reference is a set of claims from papers, without a reliability."""
-        return 1.0
+        """1 (``topobench.ceilings.PublishedClaims``): the reference is a set of claims from papers,
+        without a reliability; brain data entered as a model cannot be made."""
+        return PublishedClaims().compute()
 
     @property
     def stimuli(self):
@@ -264,6 +266,7 @@ class GrillSpector2014PatchOrganization(BenchmarkBase):
             "n_resamples": self.n_resamples,
             "seed": self.seed,
             "reference_kind": "claims from papers (no data with a reliability): ceiling 1",
+            **PublishedClaims().describe(),
             "score_scaling": ("raw = mean of four sub-scores in [0, 1]: multiple_face_patches = min(n, 2) / 2; "
                               "bodies_between_faces = max over face-patch pairs (A, B) and body patches C of "
                               "max(0, -cos ACB); characters_near_faces_and_bodies = mean excess co-localisation "
@@ -274,7 +277,7 @@ class GrillSpector2014PatchOrganization(BenchmarkBase):
             "domains": {domain: list(members) for domain, members in DOMAINS.items()},
         }
         details.update(extra_details or {})
-        return ceiled_score(raw, self.ceiling, error, details)
+        return ceiled_score(raw, float(self.ceiling), error, details)
 
     def __call__(self, model):
         layer = require_region(model, REGION, IDENTIFIER)

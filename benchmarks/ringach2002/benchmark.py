@@ -15,10 +15,15 @@ splits of the 26 animals into halves A and B (``seed``),
 ceiling_s = 1 - KS(cells of A, cells of B) and
 raw_s = 1 - KS(|A| responsive units drawn with replacement, cells of B); raw
 and ceiling are the means over splits, the score raw / ceiling clipped to
-[0, 1], the error the std over splits of raw_s / ceiling. Cells of held-out
-animals entered as a model score about 1.00 (0.92 to 1.05 over draws); the same
-cells with every circular variance raised by 0.1 about 0.92, by 0.2 about
-0.78; an untuned population (CV 0.9 to 1) about 0.1 (tests/test_distribution_similarity.py).
+[0, 1], the error the std over splits of raw_s / ceiling. The ceiling is
+``topobench.ceilings.SplitByAnimal`` (1 = as close to the macaque cells as the
+cells of one more half of the animals are), which also computes the raw side on
+the same splits. Cells of held-out animals entered as a model
+(:meth:`RingachOrientationSelectivity.score_values` with the other animals as
+``reference``) score about 1.00 (0.996 +- 0.038, 0.92 to 1.05 over 10 draws;
+test.py); the same cells with every circular variance raised by 0.1 about 0.92,
+by 0.2 about 0.78; an untuned population (CV 0.9 to 1) about 0.1
+(tests/test_distribution_similarity.py).
 """
 from __future__ import annotations
 
@@ -28,7 +33,7 @@ from brainscore_core.metrics import Score
 
 from topobench.errors import ModelError
 from topobench.model_interface import require_region
-from topobench.metrics.distribution_similarity import split_half_by_animal, split_half_ceiling
+from topobench.ceilings import SplitByAnimal
 from topobench.metrics.orientation_tuning import grating_tuning, responsive_threshold, responsive_units
 from topobench.scores import ceiled_score
 
@@ -57,32 +62,62 @@ def _histogram(values) -> list:
 class RingachOrientationSelectivity(BenchmarkBase):
     """Distribution of circular variance of responsive V1 units vs. macaque V1 cells."""
 
-    def __init__(self, relative_threshold: float = 0.1, n_splits: int = 100, seed: int = 0):
+    datasets = ("ringach2002_v1",)  # the gratings are generated, not downloaded
+
+    def __init__(self, relative_threshold: float = 0.1, n_splits: int = 100, seed: int = 0, reference=None):
         super().__init__(identifier=IDENTIFIER, ceiling=None, version=1, parent=REGION, bibtex=BIBTEX)
         self.relative_threshold = float(relative_threshold)
         self.n_splits = int(n_splits)
         self.seed = int(seed)
-        self._reference = None
-        self._ceiling_score = None
+        self._reference = reference  # a table like load_ringach2002()'s, e.g. to hold animals out in tests
+        self._ceiling = None
 
     @property
     def reference(self):
-        """The 308 cells (``topobench.reference_data.ringach2002``), loaded on first use."""
+        """The 308 cells (``topobench.reference_data.ringach2002``), loaded on first use
+        (or the ``reference`` table given)."""
         if self._reference is None:
             from topobench.reference_data.ringach2002 import load_ringach2002
             self._reference = load_ringach2002()
         return self._reference
 
     @property
+    def split_by_animal(self) -> SplitByAnimal:
+        """The ceiling object: halves of the animals, the same for every model."""
+        if self._ceiling is None:
+            self._ceiling = SplitByAnimal(self.reference["circular_variance"].to_numpy(),
+                                          self.reference["animal"].to_numpy(), self.n_splits, self.seed)
+        return self._ceiling
+
+    @property
     def ceiling(self) -> Score:
         """Mean over splits of 1 - KS(half A, half B); independent of the model."""
-        if self._ceiling_score is None:
-            per_split = split_half_ceiling(self.reference["circular_variance"].to_numpy(),
-                                           self.reference["animal"].to_numpy(), self.n_splits, self.seed)
-            ceiling = Score(np.float64(per_split.mean()))
-            ceiling.attrs["error"] = float(per_split.std())
-            self._ceiling_score = ceiling
-        return self._ceiling_score
+        return self.split_by_animal.compute()
+
+    def score_values(self, variance, details: dict | None = None) -> Score:
+        """The score of circular variances (one per unit or cell): the part of ``__call__``
+        after measuring, usable on brain data (cells of animals held out of ``reference``)."""
+        variance = np.asarray(variance, dtype=float)
+        variance = variance[np.isfinite(variance)]
+        cells = self.reference
+        macaque = cells["circular_variance"].to_numpy()
+        result = self.split_by_animal.compare(variance)
+        details = dict(details or {})
+        details.update({
+            "n_splits": self.n_splits,
+            "seed": self.seed,
+            "histogram_bin_edges": HISTOGRAM_EDGES.round(2).tolist(),
+            "model_cv_histogram": _histogram(variance),
+            "macaque_cv_histogram": _histogram(macaque),
+            "model_median_cv": float(np.median(variance)),
+            "macaque_median_cv": float(np.median(macaque)),
+            "n_macaque_cells": int(macaque.size),
+            "n_macaque_animals": int(cells["animal"].nunique()),
+            "splits": result.summary(),
+            "unceiled_ratio": float(result.ceiled),
+            **self.split_by_animal.describe(),
+        })
+        return ceiled_score(result.raw, result.ceiling, result.error, details)
 
     def __call__(self, model) -> Score:
         layer = require_region(model, REGION, IDENTIFIER)
@@ -100,10 +135,6 @@ class RingachOrientationSelectivity(BenchmarkBase):
                              f"{identifier}: no unit's mean response to the black/white gratings exceeds "
                              f"{self.relative_threshold} x the layer's 99th percentile ({threshold:.4g}); "
                              f"the layer may be silent for gratings or the wrong layer for V1")
-        cells = self.reference
-        macaque = cells["circular_variance"].to_numpy()
-        result = split_half_by_animal(macaque, cells["animal"].to_numpy(), variance,
-                                      n_splits=self.n_splits, seed=self.seed)
         details = {
             "layer": layer,
             "n_units": int(len(tuning)),
@@ -112,20 +143,9 @@ class RingachOrientationSelectivity(BenchmarkBase):
             "relative_threshold": self.relative_threshold,
             "threshold": threshold,
             "threshold_rule": "mean b/w grating response > relative_threshold x 99th percentile of the layer",
-            "n_splits": self.n_splits,
-            "seed": self.seed,
-            "histogram_bin_edges": HISTOGRAM_EDGES.round(2).tolist(),
-            "model_cv_histogram": _histogram(variance),
-            "macaque_cv_histogram": _histogram(macaque),
-            "model_median_cv": float(np.median(variance)),
-            "macaque_median_cv": float(np.median(macaque)),
-            "n_macaque_cells": int(macaque.size),
-            "n_macaque_animals": int(cells["animal"].nunique()),
-            "splits": result.summary(),
-            "unceiled_ratio": float(result.ceiled),
             "preferred_sf_cpd_counts": {f"{value:g}": int(count) for value, count in
                                         tuning["preferred_sf_cpd"][responsive].value_counts().sort_index().items()},
         }
         if "positions_by_default" in assembly.attrs:
             details["positions_by_default"] = bool(assembly.attrs["positions_by_default"])
-        return ceiled_score(result.raw, result.ceiling, result.error, details)
+        return self.score_values(variance, details)

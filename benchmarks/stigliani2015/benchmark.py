@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from brainscore_core.benchmarks import BenchmarkBase
 
+from topobench.ceilings import PublishedClaims
 from topobench.model_interface import require_region
 from topobench.metrics.selectivity import DOMAINS, T_PER_DPRIME_FULL_FLOC, bootstrap_weights, domain_selectivity
 from topobench.scores import ceiled_score
@@ -70,7 +71,8 @@ class Stigliani2015CategorySelectivity(BenchmarkBase):
 
     @property
     def ceiling(self):
-        return 1.0
+        """1 (``topobench.ceilings.PublishedClaims``): no human fraction with a reliability."""
+        return PublishedClaims().compute()
 
     @property
     def stimuli(self):
@@ -106,6 +108,7 @@ class Stigliani2015CategorySelectivity(BenchmarkBase):
                                   "confidence",
             "claim": CLAIM, "reference": CITATION,
             "score_scale": "fraction of units selective (d' > threshold) for faces, bodies, characters or places",
+            **PublishedClaims().describe(),
         })
         return ceiled_score(any_domain, 1.0, error, details)
 
