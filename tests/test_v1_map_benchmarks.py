@@ -77,7 +77,8 @@ def test_band_limited_map_scores_high(scores):
     assert float(scores["band-limited", SMOOTHNESS[0]]) > 0.7
     assert float(scores["band-limited", SMOOTHNESS[1]]) > 0.6
     pinwheels = scores["band-limited", "Kaschube2010.V1-pinwheel_density"]
-    assert pinwheels.attrs["details"]["gates"] == {"spectral_peak_is_real": True, "smoothness_is_real": True}
+    assert pinwheels.attrs["details"]["gates"] == {"spectral_peak_is_real": True, "smoothness_is_real": True,
+                                                   "organised": True}
     assert pinwheels.attrs["details"]["pinwheel_density"] == pytest.approx(np.pi, rel=0.25)
     assert float(pinwheels) > 0.8
     assert float(scores["band-limited", "LivingstoneHubel1984.V1-color_clustering"]) > 0.9

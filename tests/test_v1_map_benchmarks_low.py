@@ -43,8 +43,9 @@ def test_salt_and_pepper_and_constant_maps_score_low(scores, model_name):
             assert "constant" in scores[model_name, name].attrs["details"]["scored_zero_because"]
     else:
         pinwheels = scores[model_name, "Kaschube2010.V1-pinwheel_density"].attrs["details"]
-        assert pinwheels["gates"] == {"spectral_peak_is_real": False, "smoothness_is_real": False}
-        assert pinwheels["scored_zero_because"].startswith("no real spectral peak")
+        assert pinwheels["gates"] == {"spectral_peak_is_real": False, "smoothness_is_real": False,
+                                      "organised": False}
+        assert pinwheels["scored_zero_because"].startswith("no orientation columns")
 
 
 def test_details_are_json_and_draw(scores, tmp_path):

@@ -3,31 +3,47 @@
 Measurement (DESIGN.md, "Pinwheels"). From the model's responsive V1 units
 (``topobench.metrics.v1_maps``):
 
-1. **Column spacing** from the peak of the radial power spectrum of the
-   orientation map (``topobench.metrics.column_spacing``), and whether the
-   peak is real (at least ``min_peak_ratio`` x the mean power below half and
-   above twice its frequency).
-2. **Smoothness**: the shuffle-normalised orientation-difference curve of pairs
-   of different channels (``topobench.metrics.smoothness``), in column widths;
-   real when its first bin (0 to 0.1 column widths) is at most
-   ``max_near_ratio`` (macaque maps: 0.31 to 0.36; a salt-and-pepper map: 1).
-3. **Pinwheels** (``topobench.metrics.pinwheels``): the orientation map
-   smoothed in square windows, winding numbers +-1/2 on the smoothed map, kept
-   where TDANN's criterion holds (circular s.d. per unit below 0.3). TDANN's
-   window (1.5 mm) and stride (0.45 mm) are for its 3.5 mm hypercolumn; here
-   they scale with the model's own spacing (0.43 and 0.13 column widths), so
-   that a TDANN map is analysed exactly as TDANN did and any other at the same
-   scale relative to its columns. Density = pinwheels x spacing^2 / analysed area.
+1. **Scale** (``topobench.metrics.map_scale``): the column spacing from the
+   peak of the radial power spectrum of the orientation map where that peak
+   is real (at least ``min_peak_ratio`` x the mean power below half and above
+   twice its frequency, at least 3 periods across the sheet), else the
+   declared scale (TDANN's 3.5 mm hypercolumn on its 36.75 mm sheet, scaled
+   with the model's sheet side). ``details["scale"]``.
+2. **Smoothness** at that scale: the shuffle-normalised orientation-difference
+   curve of pairs of different channels (``topobench.metrics.smoothness``);
+   its first bin (0 to 0.1 column widths) is the **near ratio** (macaque maps:
+   0.31 to 0.36; a salt-and-pepper or shuffled map: 1.00).
+3. **Pinwheels** (``topobench.metrics.pinwheels.detect_pinwheels``): winding
+   numbers +-1/2 of the orientation map smoothed by a Gaussian scaled to the
+   column spacing and the unit density (within 10 % of the true density of
+   band-limited maps from 20 responsive units per squared spacing up). Density
+   = pinwheels x spacing^2 / analysed area.
 
-Score. Only for a map with a real spectral peak and real smoothness
-(band-limited noise, and a smoothed salt-and-pepper map, also give about pi):
-otherwise 0, with the reason in ``details``. Else
-``exp(-log2(density / pi)^2 / (2 * tolerance_octaves^2))`` with
-``tolerance_octaves`` 0.5: 10 % off scores 0.96, a factor 1.5 off 0.50, a
-factor 2 off 0.14. The reference, pi, is a number from a paper
+Outcomes. Density is pinwheels per squared column spacing, so it is measured
+only on an organised map with a spacing:
+
+- a constant map, or one whose nearest pairs differ as much as random pairs
+  (near ratio above ``max_scattered_near_ratio``, 0.95: salt and pepper, shuffled
+  positions) has no orientation columns and so no pinwheels: **score 0**, the
+  reason in ``details["scored_zero_because"]``;
+- a map that is organised but has no real spectral peak (no column spacing:
+  band-limited noise and a smoothed salt-and-pepper map give about pi per
+  squared "spacing" whatever it is taken to be), or is too weakly smooth for
+  its pinwheels to be told from noise (near ratio above ``max_near_ratio``,
+  0.7), or has fewer than ``min_units_per_squared_spacing`` (20) responsive
+  units per squared spacing (below what the detector is tested at), is
+  **refused** with a ``ModelError`` that says which and why;
+- otherwise the score is ``exp(-log2(density / pi)^2 / (2 * tolerance_octaves^2))``
+  with ``tolerance_octaves`` 0.5: 10 % off scores 0.96, a factor 1.5 off 0.50,
+  a factor 2 off 0.14.
+
+The reference, pi, is a number from a paper
 (``topobench.reference_data.kaschube2010``), not data with a reliability: the
 ceiling is 1 and the scale (tolerance) is this benchmark's choice, stated in
-``details``.
+``details``. Version 2: the scale of ``map_scale`` (no spacing from a maximum
+that is not a peak), the density-robust detector (version 1's spread criterion
+collapsed below about 50 units per squared spacing), and refusals instead of
+a 0 for maps that cannot be measured.
 """
 from __future__ import annotations
 
@@ -38,8 +54,9 @@ from brainscore_core.benchmarks import BenchmarkBase
 
 from topobench.errors import ModelError
 from topobench.map_figures import V1MapFigures
-from topobench.metrics.column_spacing import column_spacing
-from topobench.metrics.pinwheels import TDANN_HYPERCOLUMN_MM, TDANN_STRIDE_MM, TDANN_WINDOW_MM, detect_pinwheels
+from topobench.metrics.map_scale import map_scale
+from topobench.metrics.pinwheels import (KERNEL_UNITS, MIN_SIGMA_COLUMN_WIDTHS, MIN_UNITS_PER_SQUARED_SPACING,
+                                         detect_pinwheels, units_per_squared_spacing)
 from topobench.metrics.smoothness import DEFAULT_BIN_EDGES_COLUMN_WIDTHS, difference_curve, smoothness_index
 from topobench.metrics.v1_maps import gridded_orientation_map, measure_v1_maps
 from topobench.scores import ceiled_score
@@ -72,17 +89,16 @@ class KaschubePinwheelDensity(V1MapFigures, BenchmarkBase):
 
     datasets = ()  # the reference is a number from a paper (topobench.reference_data.kaschube2010)
 
-    def __init__(self, window_column_widths: float = TDANN_WINDOW_MM / TDANN_HYPERCOLUMN_MM,
-                 stride_column_widths: float = TDANN_STRIDE_MM / TDANN_HYPERCOLUMN_MM,
-                 max_circstd_per_unit: float = 0.3, min_peak_ratio: float = 2.0, max_near_ratio: float = 0.7,
+    def __init__(self, min_peak_ratio: float = 2.0, max_near_ratio: float = 0.7,
+                 max_scattered_near_ratio: float = 0.95,
+                 min_units_per_squared_spacing: float = MIN_UNITS_PER_SQUARED_SPACING,
                  tolerance_octaves: float = 0.5, relative_threshold: float = 0.1, max_pairs: int = 1_000_000,
                  seed: int = 0):
-        super().__init__(identifier=IDENTIFIER, ceiling=None, version=1, parent=REGION, bibtex=BIBTEX)
-        self.window_column_widths = float(window_column_widths)
-        self.stride_column_widths = float(stride_column_widths)
-        self.max_circstd_per_unit = float(max_circstd_per_unit)
+        super().__init__(identifier=IDENTIFIER, ceiling=None, version=2, parent=REGION, bibtex=BIBTEX)
         self.min_peak_ratio = float(min_peak_ratio)
         self.max_near_ratio = float(max_near_ratio)
+        self.max_scattered_near_ratio = float(max_scattered_near_ratio)
+        self.min_units_per_squared_spacing = float(min_units_per_squared_spacing)
         self.tolerance_octaves = float(tolerance_octaves)
         self.relative_threshold = float(relative_threshold)
         self.max_pairs = int(max_pairs)
@@ -92,67 +108,96 @@ class KaschubePinwheelDensity(V1MapFigures, BenchmarkBase):
     def ceiling(self):
         return 1.0
 
-    def score_map(self, positions_mm, orientation_deg, channels=None, details=None):
-        """Score an orientation map given as unit positions (mm) and preferences (deg)."""
+    def score_map(self, positions_mm, orientation_deg, channels=None, details=None, model_identifier: str = "",
+                  visual_degrees: float | None = None):
+        """Score an orientation map given as unit positions (mm) and preferences (deg); a ``ModelError``
+        for a map that cannot be measured (see the module docstring)."""
         from topobench.reference_data.kaschube2010 import CITATION, PINWHEEL_DENSITY
         positions_mm = np.asarray(positions_mm, dtype=np.float64)
         orientation_deg = np.asarray(orientation_deg, dtype=np.float64)
-        peak = column_spacing(positions_mm, orientation_deg, min_peak_ratio=self.min_peak_ratio)
-        spacing = peak.spacing_mm
+        scale = map_scale(positions_mm, orientation_deg, visual_degrees=visual_degrees,
+                          min_peak_ratio=self.min_peak_ratio)
+        peak = scale.peak
         details = dict(details or {})
-        if not (np.isfinite(spacing) and spacing > 0):
-            details.update({"pinwheel_density": None, "reference_density": PINWHEEL_DENSITY, "reference": CITATION,
-                            "gates": {"spectral_peak_is_real": False, "smoothness_is_real": False},
-                            "scored_zero_because": "the orientation map is constant: it has no column spacing",
-                            "column_spacing": peak.summary(), "seed": self.seed})
+        details.update({"reference_density": PINWHEEL_DENSITY, "reference": CITATION, "scale": scale.summary(),
+                        "column_spacing": peak.summary(), "seed": self.seed})
+        if scale.constant_map:
+            details.update({"pinwheel_density": None,
+                            "gates": {"spectral_peak_is_real": False, "smoothness_is_real": False,
+                                      "organised": False},
+                            "scored_zero_because": "the orientation map is constant: it has no column spacing"})
             return ceiled_score(0.0, 1.0, 0.0, details)
+        spacing = scale.spacing_mm
         edges = np.asarray(DEFAULT_BIN_EDGES_COLUMN_WIDTHS)
         curve = difference_curve(positions_mm, orientation_deg, edges * spacing, period=180.0, channels=channels,
                                  max_pairs=self.max_pairs, seed=self.seed)
         near_ratio = float(curve.ratio_other_channel[0])
-        smooth = bool(np.isfinite(near_ratio) and near_ratio <= self.max_near_ratio)
-        window_mm = self.window_column_widths * spacing
-        stride_mm = self.stride_column_widths * spacing
-        pinwheels = detect_pinwheels(positions_mm, orientation_deg, window_mm, stride_mm, self.max_circstd_per_unit)
-        density = pinwheels.density(spacing)
-        gates = {"spectral_peak_is_real": bool(peak.is_real), "smoothness_is_real": smooth}
-        if all(gates.values()):
-            raw, reason = density_score(density, PINWHEEL_DENSITY, self.tolerance_octaves), None
-        else:
-            raw = 0.0
-            reason = "; ".join(text for failed, text in [
-                (not peak.is_real, f"no real spectral peak (peak / low frequencies {peak.peak_to_low:.2f}, "
-                                   f"peak / high frequencies {peak.peak_to_high:.2f}; at least "
-                                   f"{self.min_peak_ratio} needed)"),
-                (not smooth, f"no real smoothness (orientation difference of the nearest pairs at "
-                             f"{near_ratio:.2f} of shuffled; at most {self.max_near_ratio} needed)")] if failed)
-        smoothed = pinwheels.smoothed
+        density_of_units = units_per_squared_spacing(positions_mm, spacing)
+        gates = {"spectral_peak_is_real": bool(scale.peak_is_real),
+                 "smoothness_is_real": bool(np.isfinite(near_ratio) and near_ratio <= self.max_near_ratio),
+                 "organised": bool(np.isfinite(near_ratio) and near_ratio <= self.max_scattered_near_ratio)}
         details.update({
-            "pinwheel_density": density, "reference_density": PINWHEEL_DENSITY, "reference": CITATION,
+            "gates": gates, "near_ratio_other_channel": near_ratio,
+            "orientation_curve": curve.summary(scale=spacing),
+            "smoothness_index_tdann": smoothness_index(curve.ratio_other_channel),
+            "units_per_squared_spacing": density_of_units,
+            "thresholds": {"max_near_ratio": self.max_near_ratio,
+                           "max_scattered_near_ratio": self.max_scattered_near_ratio,
+                           "min_units_per_squared_spacing": self.min_units_per_squared_spacing,
+                           "min_peak_ratio": self.min_peak_ratio},
+        })
+        if not gates["organised"]:
+            details.update({"pinwheel_density": None, "scored_zero_because": (
+                f"no orientation columns: the nearest pairs (0 to 0.1 column widths of {spacing:.3g} mm, "
+                f"{scale.source}) differ by {near_ratio:.2f} of random pairs (above "
+                f"{self.max_scattered_near_ratio}), as in a salt-and-pepper map; a map without columns has "
+                f"no pinwheels")})
+            return ceiled_score(0.0, 1.0, 0.0, details)
+        subject = f"the V1 orientation map of model {model_identifier}" if model_identifier else "the orientation map"
+        if not gates["spectral_peak_is_real"]:
+            raise ModelError(
+                f"{self.identifier}: {subject} has no column spacing, so its pinwheels "
+                f"per squared column spacing are undefined: the maximum of its power spectrum (at "
+                f"{_mm(peak.spacing_mm)}; peak / low frequencies {_ratio(peak.peak_to_low)}, peak / high "
+                f"frequencies {_ratio(peak.peak_to_high)}) is not a real peak ({scale.summary()['real_peak_rule']}). "
+                f"Its map is organised (nearest pairs at {near_ratio:.2f} of random pairs at the declared "
+                f"{spacing:.3g} mm scale) but has no periodic columns")
+        if density_of_units < self.min_units_per_squared_spacing:
+            raise ModelError(
+                f"{self.identifier}: {subject} has {density_of_units:.1f} responsive units per squared "
+                f"column spacing ({spacing:.3g} mm); the pinwheel detector is tested from "
+                f"{self.min_units_per_squared_spacing:g} up (more responsive V1 units, or a larger spacing, "
+                f"are needed)")
+        if not gates["smoothness_is_real"]:
+            raise ModelError(
+                f"{self.identifier}: {subject} is too weakly smooth for its pinwheels to "
+                f"be told from noise: the nearest pairs (0 to 0.1 column widths of {spacing:.3g} mm) differ by "
+                f"{near_ratio:.2f} of random pairs; pinwheels are counted where that is at most "
+                f"{self.max_near_ratio} (macaque maps 0.31-0.36)")
+        pinwheels = detect_pinwheels(positions_mm, orientation_deg, spacing)
+        density = pinwheels.density(spacing)
+        raw = density_score(density, PINWHEEL_DENSITY, self.tolerance_octaves)
+        smoothed = pinwheels.smoothed
+        step = max(1, int(np.ceil(max(smoothed.orientation_deg.shape) / 96)))
+        details.update({
+            "pinwheel_density": density, "scored_zero_because": None,
             "reference_kind": "a number from a paper, not data with a reliability: ceiling 1",
             "score_scale": (f"exp(-log2(density / pi)^2 / (2 x {self.tolerance_octaves}^2)): 10% off 0.96, "
                             f"x1.5 off 0.50, x2 off 0.14"),
-            "gates": gates, "scored_zero_because": reason,
             "n_pinwheels": pinwheels.count, "n_positive": int((pinwheels.charges > 0).sum()),
             "n_negative": int((pinwheels.charges < 0).sum()),
             "analysed_area_mm2": pinwheels.analysed_area_mm2,
-            "analysed_hypercolumns": pinwheels.analysed_area_mm2 / spacing ** 2 if spacing > 0 else None,
-            "column_spacing": peak.summary(),
-            "orientation_curve": curve.summary(scale=spacing),
-            "near_ratio_other_channel": near_ratio,
-            "smoothness_index_tdann": smoothness_index(curve.ratio_other_channel),
-            "window_mm": window_mm, "stride_mm": stride_mm,
-            "window_rule": (f"TDANN's {TDANN_WINDOW_MM} mm window and {TDANN_STRIDE_MM} mm stride at its "
-                            f"{TDANN_HYPERCOLUMN_MM} mm hypercolumn, scaled to the model's spacing"),
-            "max_circstd_per_unit": self.max_circstd_per_unit,
+            "analysed_hypercolumns": pinwheels.analysed_area_mm2 / spacing ** 2,
+            "smoothing_sigma_mm": smoothed.sigma_mm, "grid_cell_mm": smoothed.cell_mm,
+            "smoothing_rule": (f"Gaussian sigma = max({MIN_SIGMA_COLUMN_WIDTHS}, sqrt({KERNEL_UNITS:g} / (4 pi x "
+                               f"units per squared spacing))) column spacings"),
             "pinwheels_mm": [[round(float(x), 4), round(float(y), 4), float(charge)]
                              for (x, y), charge in zip(pinwheels.positions_mm, pinwheels.charges)],
-            "smoothed_map": {"orientation_deg": [[None if not np.isfinite(v) else round(float(v), 2) for v in row]
-                                                 for row in smoothed.orientation_deg],
-                             "x_mm": [round(float(x), 4) for x in smoothed.x_mm],
-                             "y_mm": [round(float(y), 4) for y in smoothed.y_mm],
+            "smoothed_map": {"orientation_deg": [[None if not np.isfinite(v) else round(float(v), 2)
+                                                  for v in row] for row in smoothed.orientation_deg[::step, ::step]],
+                             "x_mm": [round(float(x), 4) for x in smoothed.x_mm[::step]],
+                             "y_mm": [round(float(y), 4) for y in smoothed.y_mm[::step]],
                              "origin": "lower (row 0 at the smallest y)"},
-            "seed": self.seed,
         })
         return ceiled_score(raw, 1.0, 0.0, details)
 
@@ -164,4 +209,14 @@ class KaschubePinwheelDensity(V1MapFigures, BenchmarkBase):
         details = {"layer": maps.layer, "n_units": maps.n_units, "n_responsive": maps.n_responsive,
                    "relative_threshold": self.relative_threshold,
                    "model_map": gridded_orientation_map(maps.positions_mm, maps.orientation_deg), **maps.attrs}
-        return self.score_map(maps.positions_mm, maps.orientation_deg, channels=maps.channel, details=details)
+        return self.score_map(maps.positions_mm, maps.orientation_deg, channels=maps.channel, details=details,
+                              model_identifier=maps.model_identifier,
+                              visual_degrees=getattr(model, "visual_degrees", None))
+
+
+def _mm(value) -> str:
+    return f"{value:.3g} mm" if np.isfinite(value) else "no finite spacing"
+
+
+def _ratio(value) -> str:
+    return f"{value:.2f}" if np.isfinite(value) else "undefined"

@@ -22,7 +22,7 @@ def _model(region_layers):
 def test_registered():
     benchmark = benchmark_registry["Kaschube2010.V1-pinwheel_density"]()
     assert benchmark.identifier == "Kaschube2010.V1-pinwheel_density"
-    assert benchmark.version == 1 and benchmark.parent == "V1" and benchmark.seed == 0
+    assert benchmark.version == 2 and benchmark.parent == "V1" and benchmark.seed == 0
     assert "10.1126/science.1194869" in benchmark.bibtex
     assert benchmark.ceiling == 1.0
 
@@ -36,15 +36,17 @@ def test_scale_factor_two_is_clearly_worse_than_ten_percent():
 
 
 def test_pinned_score_of_seeded_untrained_resnet18():
+    """Version 2: still 0, now because the map has no orientation columns at the declared 3.5 mm
+    scale (version 1: no real spectral peak and no smoothness at the spectrum's maximum, 6.60 mm)."""
     score = KaschubePinwheelDensity()(_model({"V1": "layer2.0"}))
     details = score.attrs["details"]
-    # an untrained network's map has neither a spectral peak nor smoothness: scored 0, reason given
+    # an untrained network's map is salt and pepper: no columns, no pinwheels; scored 0, reason given
     assert float(score) == 0.0 and score.attrs["ceiling"] == 1.0
-    assert details["gates"] == {"spectral_peak_is_real": False, "smoothness_is_real": False}
-    assert details["scored_zero_because"].startswith("no real spectral peak")
-    assert details["column_spacing"]["column_spacing_mm"] == pytest.approx(6.596, abs=0.01)
-    assert details["near_ratio_other_channel"] == pytest.approx(0.994, abs=0.01)
-    assert details["n_pinwheels"] == pytest.approx(15, abs=2)
+    assert details["gates"] == {"spectral_peak_is_real": False, "smoothness_is_real": False, "organised": False}
+    assert details["scored_zero_because"].startswith("no orientation columns")
+    assert details["column_spacing"]["column_spacing_mm"] == pytest.approx(6.817, abs=0.01)
+    assert details["scale"]["source"] == "declared" and details["scale"]["spacing_mm"] == pytest.approx(3.5)
+    assert details["near_ratio_other_channel"] == pytest.approx(1.011, abs=0.01)
     assert details["reference_density"] == pytest.approx(math.pi)
 
 
@@ -53,14 +55,61 @@ def test_model_without_v1_fails_clearly():
         KaschubePinwheelDensity()(_model({"VTC": "layer4.1"}))
 
 
-def test_smoothed_salt_and_pepper_fails_the_gates_though_its_density_is_near_pi():
+def test_smoothed_salt_and_pepper_is_refused_though_its_density_is_near_pi():
     """Smoothing a salt-and-pepper map makes pinwheels at about pi per squared 'spacing'
-    (Wolf & Geisel 1998); without a real spectral peak the benchmark scores it 0."""
+    (Wolf & Geisel 1998); it has no real spectral peak, so no column spacing: refused, with why.
+    A band-limited map on the same units is scored."""
     from topobench.metrics.synthetic_maps import band_limited_map, random_positions, smoothed_salt_and_pepper
     positions = random_positions(6000, 20.0, seed=0)
     benchmark = KaschubePinwheelDensity()
-    smoothed = benchmark.score_map(positions, smoothed_salt_and_pepper(positions, sigma_mm=1.0, seed=3))
-    assert float(smoothed) == 0.0
-    assert smoothed.attrs["details"]["gates"]["spectral_peak_is_real"] is False
+    with pytest.raises(ModelError, match="no column spacing.*not a real peak"):
+        benchmark.score_map(positions, smoothed_salt_and_pepper(positions, sigma_mm=1.0, seed=3))
     real = benchmark.score_map(positions, band_limited_map(positions, spacing_mm=2.0, seed=0))
     assert all(real.attrs["details"]["gates"].values()) and float(real) > 0.5
+
+
+def test_dense_positive_control_scores_high():
+    """The positive control: units at the density of a 224 px ResNet-18's V1 layer (128 x 28 x 28 on
+    TDANN's 36.75 mm sheet) whose preferences follow a band-limited map of spacing 3.5 mm answer the
+    gratings through their tuning (SyntheticV1Model): measured 0.97 (density 3.41 per squared measured
+    spacing, 3.56 mm; the map's own density is 3.28 per squared 3.5 mm)."""
+    from topobench.metrics.synthetic_maps import SyntheticV1Model, band_limited_map, random_positions
+    positions = random_positions(128 * 28 * 28, 36.75, seed=0)
+    model = SyntheticV1Model(positions, band_limited_map(positions, 3.5, seed=1), identifier="positive-control")
+    score = KaschubePinwheelDensity()(model)
+    details = score.attrs["details"]
+    assert float(score) > 0.9
+    assert details["scale"]["source"] == "spectral peak"
+    assert details["scale"]["spacing_mm"] == pytest.approx(3.5, rel=0.05)
+    assert details["pinwheel_density"] == pytest.approx(math.pi, rel=0.1)
+    assert details["units_per_squared_spacing"] > 800
+
+
+def test_unmeasurable_maps_are_refused_with_the_reason():
+    """Too few units per squared spacing, or a real spectral peak but too little smoothness:
+    a ModelError that names the cause, not a silent 0."""
+    import numpy as np
+    from topobench.metrics.synthetic_maps import band_limited_map, random_positions
+    benchmark = KaschubePinwheelDensity()
+    sparse = random_positions(1500, 36.75, seed=0)   # 13.6 units per (3.5 mm)^2
+    with pytest.raises(ModelError, match="units per squared column spacing"):
+        benchmark.score_map(sparse, band_limited_map(sparse, 3.5, seed=1))
+    positions = random_positions(20000, 36.75, seed=0)
+    theta = band_limited_map(positions, 3.5, seed=1)
+    scattered = np.random.default_rng(5).choice(len(theta), len(theta) // 2, replace=False)
+    theta[scattered] = np.random.default_rng(6).uniform(0, 180, len(scattered))   # near ratio about 0.8
+    with pytest.raises(ModelError, match="too weakly smooth"):
+        benchmark.score_map(positions, theta)
+
+
+def test_salt_and_pepper_shuffled_and_constant_maps_score_zero():
+    import numpy as np
+    from topobench.metrics.synthetic_maps import band_limited_map, random_positions, salt_and_pepper
+    positions = random_positions(20000, 36.75, seed=0)
+    benchmark = KaschubePinwheelDensity()
+    shuffled = np.random.default_rng(2).permutation(band_limited_map(positions, 3.5, seed=1))
+    for theta in (salt_and_pepper(len(positions), seed=1), shuffled):
+        score = benchmark.score_map(positions, theta)
+        assert float(score) == 0.0 and score.attrs["details"]["scored_zero_because"].startswith("no orientation")
+    constant = benchmark.score_map(positions, np.full(len(positions), 45.0))
+    assert float(constant) == 0.0 and "constant" in constant.attrs["details"]["scored_zero_because"]

@@ -4,8 +4,10 @@ Measurement. Each responsive V1 unit's colour preference index,
 (red/cyan - b/w) / (red/cyan + b/w) of its mean responses to the isoluminant
 red/cyan and the black/white gratings (``topobench.metrics.v1_maps``), is a
 map; its shuffle-normalised difference curve (pairs of different channels,
-distances in the model's own column widths from its orientation map's
-spectrum) gives the **clustering index** 1 - mean ratio over distances below
+distances in the model's column widths: its own spacing where its orientation
+map's spectrum has a real peak, else the declared scale of
+``topobench.metrics.map_scale``, recorded in ``details["scale"]``; version 2)
+gives the **clustering index** 1 - mean ratio over distances below
 0.2 column widths (``topobench.metrics.color_clustering``): 0 when colour
 preference is scattered, higher when neighbours share it. Its null (the same
 values at shuffled positions, ``n_shuffles`` seeded permutations) is reported.
@@ -32,7 +34,7 @@ from brainscore_core.metrics import Score
 from topobench.errors import ModelError
 from topobench.map_figures import V1MapFigures
 from topobench.metrics.color_clustering import NEAR_COLUMN_WIDTHS, clustering_index, clustering_null
-from topobench.metrics.column_spacing import column_spacing
+from topobench.metrics.map_scale import map_scale
 from topobench.metrics.smoothness import DEFAULT_BIN_EDGES_COLUMN_WIDTHS, difference_curve, preference_spread
 from topobench.metrics.v1_maps import gridded_value_map, measure_v1_maps
 from topobench.reference_data.macaque_v1 import MACAQUE_COLUMN_WIDTH_MM  # 0.75 mm, with its source
@@ -97,7 +99,7 @@ class LivingstoneHubelColorClustering(V1MapFigures, BenchmarkBase):
     def __init__(self, near_column_widths: float = NEAR_COLUMN_WIDTHS,
                  bin_edges_column_widths=DEFAULT_BIN_EDGES_COLUMN_WIDTHS, relative_threshold: float = 0.1,
                  n_shuffles: int = 5, max_pairs: int = 1_000_000, seed: int = 0):
-        super().__init__(identifier=IDENTIFIER, ceiling=None, version=1, parent=REGION, bibtex=BIBTEX)
+        super().__init__(identifier=IDENTIFIER, ceiling=None, version=2, parent=REGION, bibtex=BIBTEX)
         self.near_column_widths = float(near_column_widths)
         self.bin_edges_column_widths = tuple(float(edge) for edge in bin_edges_column_widths)
         self.relative_threshold = float(relative_threshold)
@@ -166,13 +168,15 @@ class LivingstoneHubelColorClustering(V1MapFigures, BenchmarkBase):
         if usable.sum() < 10:
             raise ModelError(f"{self.identifier}: only {int(usable.sum())} responsive V1 units of model "
                              f"{maps.model_identifier} respond to the gratings; a map needs more")
-        peak = column_spacing(maps.positions_mm, maps.orientation_deg)
+        scale = map_scale(maps.positions_mm, maps.orientation_deg,
+                          visual_degrees=getattr(model, "visual_degrees", None))
         details = {"layer": maps.layer, "n_units": maps.n_units, "n_responsive": maps.n_responsive,
-                   "relative_threshold": self.relative_threshold, "column_spacing": peak.summary(),
+                   "relative_threshold": self.relative_threshold, "scale": scale.summary(),
+                   "column_spacing": scale.peak.summary(),
                    "model_map": gridded_value_map(maps.positions_mm[usable], maps.color_index[usable],
                                                   name="color_index"), **maps.attrs}
-        if not (np.isfinite(peak.spacing_mm) and peak.spacing_mm > 0):
+        if scale.constant_map:
             details["scored_zero_because"] = "the orientation map is constant: it has no column spacing"
             return ceiled_score(0.0, float(self.ceiling), 0.0, details)
-        return self.score_map(maps.positions_mm[usable], maps.color_index[usable], peak.spacing_mm,
+        return self.score_map(maps.positions_mm[usable], maps.color_index[usable], scale.spacing_mm,
                               channels=maps.channel[usable], details=details)

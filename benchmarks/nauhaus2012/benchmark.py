@@ -8,9 +8,15 @@ bins of cortical distance and divided by the mean for shuffled positions (the
 mean over random pairs): a **shuffle-normalised curve**, 1 where tuning is
 unrelated to distance. Distances are in **column widths**: 0.75 mm for macaque
 V1 (the cited value TDANN used; each Nauhaus panel is only about 0.77 mm wide,
-too small to measure the spacing from), and for a model its own spacing, from
-the peak of the radial power spectrum of its orientation map
-(``topobench.metrics.column_spacing``). Bins: 0 to 0.9 column widths in steps
+too small to measure the spacing from), and for a model the scale of
+``topobench.metrics.map_scale``: its own spacing from the peak of the radial
+power spectrum of its orientation map where that peak is real (at least 2x the
+mean power below half and above twice its frequency, and at least 3 periods
+across the sheet), else the declared scale, TDANN's 3.5 mm hypercolumn on its
+36.75 mm V1 sheet scaled with the model's sheet side. A maximum in the first
+rings of the spectrum is the size of the sheet, not of a column: measured in
+it, every curve is flat. The scale used (value, source, peak ratios) is in
+``details["scale"]``. Bins: 0 to 0.9 column widths in steps
 of 0.1 (TDANN's curves reach 0.94). The model's units are its responsive V1
 units (``topobench.metrics.v1_maps``); its curve is scored **without pairs of the
 same channel** (weight sharing puts identical tunings side by side even in an
@@ -19,9 +25,17 @@ untrained network) and reported with them too.
 Score. The macaque reference is one curve per imaging site, the mean of its two
 planes' curves (site 1: panels a, b for orientation, c, d for spatial
 frequency; site 2: e, f; g, h). A curve is compared with a site's curve by
-``topobench.metrics.smoothness.curve_similarity`` (1 - sum |curve - site| /
-(sum |site - 1| + sum |curve - 1|): 1 for the same curve, 0 for a flat curve,
-as for a salt-and-pepper map, or a mirrored one), multiplied by a
+``topobench.metrics.smoothness.curve_agreement``: the curve is clipped, bin by
+bin, into the band between 1 and the site's curve (a bin departing from 1
+further than the macaque's, in the macaque's direction, counts as the
+macaque's; one on the other side of 1 as flat), then 1 - sum |clipped - site| /
+(sum |site - 1| + sum |clipped - 1|): 1 for the macaque's curve or one that
+departs further in every bin, 0 for a flat curve (a salt-and-pepper map) or a
+mirrored one. Scattering units shrinks a curve toward 1, and so does noise in
+the macaque's measured preferences; without the clipping, a perfect
+band-limited map (smoother than the macaque's at the nearest distances, higher
+beyond) scored 0.84 and the same map with a quarter of its units scattered
+0.87. With it, scattering never raises the score (version 2). This is multiplied by a
 **spread factor** min(1, spread / least macaque spread): a map needs a spread
 of preferences to count (circular variance of preferred orientations, or s.d.
 of log2 SF, against the least varied of the four macaque maps of that kind), so
@@ -42,8 +56,8 @@ from brainscore_core.metrics import Score
 
 from topobench.errors import ModelError
 from topobench.map_figures import V1MapFigures
-from topobench.metrics.column_spacing import column_spacing
-from topobench.metrics.smoothness import (DEFAULT_BIN_EDGES_COLUMN_WIDTHS, curve_similarity, difference_curve,
+from topobench.metrics.map_scale import map_scale
+from topobench.metrics.smoothness import (DEFAULT_BIN_EDGES_COLUMN_WIDTHS, curve_agreement, difference_curve,
                                           preference_spread, smoothness_index)
 from topobench.metrics.v1_maps import gridded_orientation_map, gridded_value_map, measure_v1_maps
 from topobench.reference_data.macaque_v1 import MACAQUE_COLUMN_WIDTH_MM  # 0.75 mm, with its source
@@ -115,7 +129,7 @@ class NauhausSmoothness(V1MapFigures, BenchmarkBase):
         if feature not in FEATURES:
             raise ValueError(f"feature must be one of {', '.join(FEATURES)}, not '{feature}'")
         identifier = f"Nauhaus2012.{REGION}-{feature}_smoothness"
-        super().__init__(identifier=identifier, ceiling=None, version=1, parent=REGION, bibtex=BIBTEX)
+        super().__init__(identifier=identifier, ceiling=None, version=2, parent=REGION, bibtex=BIBTEX)
         self.feature = feature
         self.bin_edges_column_widths = tuple(float(edge) for edge in bin_edges_column_widths)
         self.macaque_column_width_mm = float(macaque_column_width_mm)
@@ -134,7 +148,7 @@ class NauhausSmoothness(V1MapFigures, BenchmarkBase):
         """Agreement of one curve (and the spread of its map) with one macaque site."""
         reference = self.reference
         factor = min(1.0, spread / reference["min_spread"]) if np.isfinite(spread) else 0.0
-        similarity = curve_similarity(ratio, reference["sites"][site]["ratio"])
+        similarity = curve_agreement(ratio, reference["sites"][site]["ratio"])
         return float(similarity * factor) if np.isfinite(similarity) else 0.0
 
     def plane_agreements(self) -> dict:
@@ -169,7 +183,10 @@ class NauhausSmoothness(V1MapFigures, BenchmarkBase):
         details = dict(details or {})
         details.update({
             "feature": self.feature, "difference_unit": unit,
-            "distance_unit": "column widths (macaque 0.75 mm; model: its own spacing)",
+            "distance_unit": ("column widths (macaque 0.75 mm; model: its own spacing where its spectrum has a "
+                              "real peak, else the declared scale; see 'scale')"),
+            "curve_rule": ("curve_agreement: the model's curve clipped bin by bin into the band between 1 and "
+                           "the site's curve, then 1 - sum|clipped - site| / (sum|site - 1| + sum|clipped - 1|)"),
             "model_column_spacing_mm": float(spacing_mm),
             "model_curve": curve.summary(scale=spacing_mm),
             "model_curve_scored": "ratio_other_channel (pairs of different channels)",
@@ -202,24 +219,24 @@ class NauhausSmoothness(V1MapFigures, BenchmarkBase):
         if maps.n_responsive < 10:
             raise ModelError(f"{self.identifier}: only {maps.n_responsive} responsive V1 units in model "
                              f"{maps.model_identifier}; a map needs more")
-        peak = column_spacing(maps.positions_mm, maps.orientation_deg)
+        scale = map_scale(maps.positions_mm, maps.orientation_deg,
+                          visual_degrees=getattr(model, "visual_degrees", None))
         values = maps.orientation_deg if self.feature == "orientation" else maps.sf_cpd
         details = {
             "layer": maps.layer, "n_units": maps.n_units, "n_responsive": maps.n_responsive,
             "relative_threshold": self.relative_threshold,
-            "column_spacing": peak.summary(),
-            "column_spacing_note": ("the spacing comes from the orientation map's spectral peak; where the peak "
-                                    "is not real (spectral_peak_is_real false) it is the spectrum's maximum"),
+            "scale": scale.summary(),
+            "column_spacing": scale.peak.summary(),
             "model_map": gridded_orientation_map(maps.positions_mm, maps.orientation_deg)
             if self.feature == "orientation" else gridded_value_map(maps.positions_mm, np.log2(maps.sf_cpd)),
             "macaque_map": macaque_picture(self.reference, self.feature),
             **maps.attrs,
         }
-        if not (np.isfinite(peak.spacing_mm) and peak.spacing_mm > 0):
+        if scale.constant_map:
             details["scored_zero_because"] = "the orientation map is constant: it has no column spacing"
             ceiling = self.ceiling
             return ceiled_score(0.0, float(ceiling), 0.0, details)
-        return self.score_map(maps.positions_mm, values, peak.spacing_mm, channels=maps.channel, details=details)
+        return self.score_map(maps.positions_mm, values, scale.spacing_mm, channels=maps.channel, details=details)
 
 
 def macaque_picture(reference: dict, feature: str, step: int = 4) -> dict:

@@ -1,16 +1,19 @@
 """Column spacing of an orientation map from the peak of its radial power spectrum.
 
-The map is gridded from unit positions: each grid cell holds the mean of
-exp(2i theta) over its units (0 where it has none), the mean over the map is
+The map is gridded from unit positions (cells holding about 0.5 units): each
+grid cell holds the mean of exp(2i theta) over its units (0 where it has none), the mean over the map is
 subtracted, a Hann window is applied, and the power spectrum is averaged over
 rings of |k| one frequency step wide. The column spacing is 1 / k at the peak
 (refined by a parabola through the peak and its neighbours).
 
-A **real spectral peak** (DESIGN.md, "Pinwheels") stands above the spectrum on
-both sides: at least ``min_peak_ratio`` times the mean power at |k| <= k_peak / 2
-and at |k| >= 2 k_peak, and not in the first ring. A salt-and-pepper map (white
-spectrum) and a smoothed salt-and-pepper map (low-pass: its maximum is at the
-lowest frequency) have none; a band-limited map has one.
+A **real spectral peak** (DESIGN.md, "Smoothness" and "Pinwheels";
+``topobench.metrics.map_scale``) stands above the spectrum on both sides: at
+least ``min_peak_ratio`` times the mean power at |k| <= k_peak / 2 and at
+|k| >= 2 k_peak, and lies at ring ``min_periods`` (3) or beyond, i.e. at least
+three periods across the map's longest side (a maximum in the first two rings
+is a gradient across the sheet). A salt-and-pepper map (white spectrum) and a
+smoothed salt-and-pepper map (low-pass: its maximum is at the lowest
+frequency) have none; a band-limited map has one.
 """
 from __future__ import annotations
 
@@ -43,7 +46,13 @@ class SpectralPeak:
                 "radial_power": [float(f"{p:.6g}") for p in self.power]}
 
 
-def default_cell_mm(positions, units_per_cell: float = 2.0, max_cells: int = MAX_GRID_CELLS) -> float:
+#: Units per grid cell of the spectrum: fine enough that the spectrum reaches twice a band-limited map's
+#: peak frequency down to 10 units per squared spacing (at 2 units per cell, below about 30 it did not,
+#: and no peak could be shown real).
+UNITS_PER_CELL = 0.5
+
+
+def default_cell_mm(positions, units_per_cell: float = UNITS_PER_CELL, max_cells: int = MAX_GRID_CELLS) -> float:
     """Grid cell side so that a cell holds about ``units_per_cell`` units, the grid at most ``max_cells`` a side."""
     positions = np.asarray(positions, dtype=np.float64)
     extent = np.ptp(positions, axis=0)
@@ -117,7 +126,12 @@ def radial_power_spectrum(field, cell_mm: float):
     return np.arange(1, n_rings + 1) * step, mean
 
 
-def spectral_peak(frequencies, power, min_peak_ratio: float = 2.0, cell_mm: float = float("nan")) -> SpectralPeak:
+#: A real peak lies at least this many periods across the map (ring >= 3).
+MIN_PERIODS = 3
+
+
+def spectral_peak(frequencies, power, min_peak_ratio: float = 2.0, cell_mm: float = float("nan"),
+                  min_periods: int = MIN_PERIODS) -> SpectralPeak:
     """The peak of a radial power spectrum and whether it is real (see the module docstring)."""
     frequencies = np.asarray(frequencies, dtype=np.float64)
     power = np.asarray(power, dtype=np.float64)
@@ -137,14 +151,14 @@ def spectral_peak(frequencies, power, min_peak_ratio: float = 2.0, cell_mm: floa
     high = finite & (frequencies >= 2 * frequencies[peak])
     peak_to_low = power[peak] / power[low].mean() if low.any() and power[low].mean() > 0 else float("nan")
     peak_to_high = power[peak] / power[high].mean() if high.any() and power[high].mean() > 0 else float("nan")
-    is_real = bool(peak >= 1 and np.isfinite(peak_to_low) and np.isfinite(peak_to_high)
+    is_real = bool(peak + 1 >= max(2, min_periods) and np.isfinite(peak_to_low) and np.isfinite(peak_to_high)
                    and peak_to_low >= min_peak_ratio and peak_to_high >= min_peak_ratio)
     return SpectralPeak(float(1.0 / k_peak), float(k_peak), float(peak_to_low), float(peak_to_high), is_real,
                         frequencies, power, cell_mm)
 
 
 def column_spacing(positions, orientation_deg, cell_mm: float | None = None,
-                   min_peak_ratio: float = 2.0) -> SpectralPeak:
+                   min_peak_ratio: float = 2.0, min_periods: int = MIN_PERIODS) -> SpectralPeak:
     """Column spacing (mm) of an orientation map given by unit positions (mm) and preferences (deg).
 
     A constant map has no spacing: NaN, and no real peak."""
@@ -154,4 +168,4 @@ def column_spacing(positions, orientation_deg, cell_mm: float | None = None,
     if not 1.0 - np.abs(np.nanmean(np.exp(2j * np.deg2rad(orientation)))) > 1e-9:  # a constant map
         return SpectralPeak(float("nan"), float("nan"), float("nan"), float("nan"), False, frequencies,
                             np.zeros_like(power), cell_mm)
-    return spectral_peak(frequencies, power, min_peak_ratio, cell_mm)
+    return spectral_peak(frequencies, power, min_peak_ratio, cell_mm, min_periods)

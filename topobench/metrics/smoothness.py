@@ -233,3 +233,48 @@ def curve_similarity(model_ratio, reference_ratio) -> float:
     if not scale > 0:
         return float("nan")
     return float(np.clip(1.0 - np.abs(model - reference).sum() / scale, 0.0, 1.0))
+
+
+def clip_to_reference(model_ratio, reference_ratio) -> np.ndarray:
+    """The model's curve clipped, bin by bin, into the band between 1 and the reference curve.
+
+    A bin that departs from 1 further than the reference, in the reference's
+    direction, is set to the reference; a bin on the other side of 1 is set to 1
+    (flat). Bins without pairs count as flat (1). See :func:`curve_agreement`.
+    """
+    model = np.asarray(model_ratio, dtype=np.float64)
+    reference = np.asarray(reference_ratio, dtype=np.float64)
+    model = np.where(np.isfinite(model), model, 1.0)
+    low, high = np.minimum(reference, 1.0), np.maximum(reference, 1.0)
+    return np.where(np.isfinite(reference), np.clip(model, low, high), model)
+
+
+def curve_agreement(model_ratio, reference_ratio) -> float:
+    """Agreement of a shuffle-normalised curve with a reference curve that never rewards scattering.
+
+    :func:`curve_similarity` of the model's curve clipped into the band between
+    1 and the reference (:func:`clip_to_reference`). With C = sum |clipped - 1|
+    (the part of the reference's departure from 1 that the model reaches, bin
+    by bin) and R = sum |reference - 1|, it is 2 C / (R + C): 1 when the model
+    departs from 1 at least as far as the reference in every bin, in the
+    reference's direction; 0 for a flat curve (salt and pepper) or a mirrored
+    one; for a curve that reaches a fraction c of the reference in every bin,
+    2c / (1 + c), as :func:`curve_similarity` gives.
+
+    Why clip. Scattering a fraction f of a map's units shrinks its curve toward
+    1 (every bin: 1 - (1 - f)^2 (1 - ratio)), and noise in measured preferences
+    shrinks a measured curve the same way: the macaque's curves are such
+    measurements, so a model curve that departs from 1 further than the
+    macaque's, in the same direction, is what a less noisy cortex would give
+    and is not penalised. A departure on the other side of 1 earns nothing
+    (as a flat bin) rather than a penalty, since a penalty there would shrink
+    under scattering and reward it. Each clipped bin's |clipped - 1| is a
+    non-decreasing function of how far the model's bin departs from 1 toward the
+    reference, so shrinking a curve toward 1 never raises the agreement
+    (:func:`curve_similarity` rewards matching the macaque exactly: a perfect
+    band-limited map, smoother than the macaque at the nearest distances and
+    rising higher beyond them, scored below the same map with a quarter of its
+    units scattered).
+    """
+    reference = np.asarray(reference_ratio, dtype=np.float64)
+    return curve_similarity(clip_to_reference(model_ratio, reference), reference)
