@@ -6,7 +6,8 @@
     topobench data fetch [NAME ...|--all]
     topobench data verify [NAME ...]
     topobench results show [--model M] [--benchmark B]
-    topobench import-tdann --checkpoint FILE --positions DIR --name NAME
+    topobench results import-spool           (results kept in TOPOBENCH_HOME/spool when the store failed)
+    topobench import-tdann --checkpoint FILE --positions DIR --name NAME [--force]
     topobench train | swap-positions | compare-tdann ...      (topobench.tdann.cli)
     topobench new-model NAME | report MODEL                    (topobench.zoo_cli)
     topobench leaderboard run | build | show | verify          (topobench.leaderboard.cli)
@@ -25,7 +26,8 @@ from topobench.errors import TopobenchError
 
 #: Modules that add sub-commands: each has ``add_commands(subparsers)``, whose parsers set
 #: ``func`` to a function of the parsed arguments returning the exit status.
-COMMAND_MODULES: list[str] = ["topobench.tdann.cli", "topobench.zoo_cli", "topobench.leaderboard.cli"]
+COMMAND_MODULES: list[str] = ["topobench.tdann.cli", "topobench.zoo_cli", "topobench.leaderboard.cli",
+                              "topobench.validity"]
 
 
 def _fmt(value) -> str:
@@ -43,32 +45,57 @@ def cmd_list(args) -> int:
 
 def cmd_score(args) -> int:
     import torch
+    from topobench.errors import EnvironmentFault
     from topobench.registry import load_benchmark, names
-    from topobench.results import ResultsStore
+    from topobench.results import ResultSpooled, ResultsStore
     from topobench.scoring import score_model
     from topobench.scores import score_values
     from topobench.submit import model_from_args
 
-    if args.threads:
+    if args.threads is not None:  # checked before any work: a whole number > 0
+        if args.threads < 1:
+            from topobench.errors import InputError
+            raise InputError(f"--threads {args.threads} is not a number of threads; give a whole number "
+                             f"greater than 0, e.g. --threads 4")
         torch.set_num_threads(args.threads)
+    # The store is opened and proved to work before any work: a result must have somewhere to go
+    # (a corrupted file, a server that is down, a read-only home: one line naming it, exit 3).
+    store = ResultsStore().check()
+    _import_spool(store, quiet=True)  # results an earlier run could not store
     model, leftover = model_from_args(args)  # a registered MODEL, or --checkpoint (checked before any work)
     benchmarks = names("benchmark") if args.all else [*leftover, *args.benchmarks]
     if not benchmarks:
         raise TopobenchError("name at least one benchmark or give --all; `topobench list benchmarks` shows them")
     loaded = [load_benchmark(name) for name in benchmarks]  # unknown names fail before any work
-    store = ResultsStore()
-    failures = 0
+    failures, spooled = 0, []
     for benchmark in loaded:
-        score = score_model(model, benchmark, store=store, raise_errors=False)
+        try:
+            score = score_model(model, benchmark, store=store, raise_errors=False)
+            message = None
+        except ResultSpooled as kept:  # the store failed at write time: the result is in a spool file
+            spooled.append(kept)
+            score, message = kept.score, (kept.row or {}).get("message") or ""
         if score is None:
             failures += 1
-            row = store.latest(model.identifier, benchmark.identifier)
-            print(f"{model.identifier}  {benchmark.identifier}  FAILED: {row['message'].splitlines()[0]}")
-            continue
-        values = score_values(score)
-        print(f"{model.identifier}  {benchmark.identifier}  score {_fmt(values['score'])}  "
-              f"raw {_fmt(values['raw'])}  ceiling {_fmt(values['ceiling'])}  error {_fmt(values['error'])}")
-    print(f"stored in {store.url}")
+            if message is None:
+                message = store.latest(model.identifier, benchmark.identifier)["message"]
+            print(f"{model.identifier}  {benchmark.identifier}  FAILED: {message.splitlines()[0]}", flush=True)
+        else:
+            values = score_values(score)
+            print(f"{model.identifier}  {benchmark.identifier}  score {_fmt(values['score'])}  "
+                  f"raw {_fmt(values['raw'])}  ceiling {_fmt(values['ceiling'])}  error {_fmt(values['error'])}",
+                  flush=True)
+        if spooled and spooled[-1].path is None:
+            raise spooled[-1]  # not even spooled (the disk is full): the number above is all there is
+    if len(spooled) == 1:
+        raise spooled[0]
+    if spooled:
+        raise EnvironmentFault(f"{len(spooled)} results could not be stored in {store.name} "
+                               f"({spooled[0].reason}); they are kept in "
+                               f"{spooled[0].path.parent} and imported at the next `topobench score`, or now "
+                               f"with `topobench results import-spool`")
+    from topobench.redact import redact_url
+    print(f"stored in {redact_url(store.url)}")
     return 1 if failures else 0
 
 
@@ -95,9 +122,23 @@ def cmd_data(args) -> int:
     return 1 if bad else 0
 
 
+def _import_spool(store, quiet: bool = False) -> int:
+    """Import the spooled results meant for ``store``; print what happened (stderr when ``quiet``)."""
+    answer = store.import_spool()
+    text = answer.text(store.name)
+    if text:
+        print(f"topobench: {text}", file=sys.stderr if quiet else sys.stdout)
+    elif not quiet:
+        print(f"no spooled results for {store.name}")
+    return len(answer.unreadable)
+
+
 def cmd_results(args) -> int:
     from topobench.results import ResultsStore
-    rows = ResultsStore().rows(model=args.model, benchmark=args.benchmark)
+    if args.action == "import-spool":
+        store = ResultsStore(args.db).check()
+        return 1 if _import_spool(store) else 0
+    rows = ResultsStore(args.db).rows(model=args.model, benchmark=args.benchmark)
     if not rows:
         print("no results stored")
         return 0
@@ -115,7 +156,7 @@ def cmd_results(args) -> int:
 def cmd_import_tdann(args) -> int:
     from topobench.tdann.import_vissl import import_tdann
     folder = import_tdann(args.checkpoint, args.positions, args.name, image_size=args.image_size,
-                          visual_degrees=args.visual_degrees)
+                          visual_degrees=args.visual_degrees, force=args.force)
     print(f"imported {args.name} into {folder}; score it with: topobench score {args.name} --all")
     return 0
 
@@ -145,10 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--all", action="store_true")
     data.set_defaults(func=cmd_data)
 
-    results = sub.add_parser("results", help="show stored results")
-    results.add_argument("action", choices=["show"])
+    results = sub.add_parser("results", help="show stored results, or import the spooled ones")
+    results.add_argument("action", choices=["show", "import-spool"],
+                         help="show: the stored rows; import-spool: store the results kept in "
+                              "TOPOBENCH_HOME/spool when the store could not take them")
     results.add_argument("--model")
     results.add_argument("--benchmark")
+    results.add_argument("--db", default=None, help="results database URL or SQLite file "
+                         "(default: TOPOBENCH_DB_URL, else TOPOBENCH_HOME/results.sqlite)")
     results.set_defaults(func=cmd_results)
     importer = sub.add_parser("import-tdann", help="register an official TDANN checkpoint (VISSL) as a local model")
     importer.add_argument("--checkpoint", required=True, help="model_final_checkpoint_phase199.torch")
@@ -156,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--name", required=True, help="identifier to register the model under")
     importer.add_argument("--image-size", type=int, default=224)
     importer.add_argument("--visual-degrees", type=float, default=8.0)
+    importer.add_argument("--force", action="store_true",
+                          help="replace a model already imported under NAME (only a topobench model folder)")
     importer.set_defaults(func=cmd_import_tdann)
 
     for module_name in COMMAND_MODULES:
@@ -182,6 +229,8 @@ def main(argv=None) -> int:
     for the traceback; anything else is a bug of topobench (exit 1, one line with --debug's hint)."""
     import warnings
     warnings.filterwarnings("ignore", message=".*should explicitly define __slots__")
+    warnings.formatwarning = lambda message, category, *_rest, **_kw: (
+        f"topobench: warning: {' '.join(str(message).split())}\n")
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = getattr(args, "debug", False)

@@ -174,31 +174,67 @@ class FittedProjection:
 
     # -- storage ---------------------------------------------------------------------
     def save(self, path: Path) -> None:
+        """Write the projection atomically, with a sidecar ``<stem>.json`` holding the file's sha256,
+        which :meth:`load` verifies."""
+        from topobench.activation_cache import PART_PREFIX, file_sha256
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".npz.part")
+        temporaries = []
         try:
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=PART_PREFIX, suffix=".npz.part")
+            temporaries.append(temporary)
             with os.fdopen(handle, "wb") as out:
                 np.savez(out, mean=self.mean, components=self.components,
                          explained_variance=self.explained_variance,
                          meta=np.array(json.dumps({"spec": asdict(self.spec), "n_units": int(self.n_units),
                                                    "total_variance": float(self.total_variance),
                                                    "fit_hash": self.fit_hash})))
+            handle, temporary_json = tempfile.mkstemp(dir=path.parent, prefix=PART_PREFIX, suffix=".json.part")
+            temporaries.append(temporary_json)
+            with os.fdopen(handle, "w") as out:
+                out.write(json.dumps({"sha256": file_sha256(Path(temporary))}))
             os.replace(temporary, path)
+            os.replace(temporary_json, path.with_suffix(".json"))
         finally:
-            if os.path.exists(temporary):
-                os.remove(temporary)
+            for leftover in temporaries:
+                try:
+                    if os.path.exists(leftover):
+                        os.remove(leftover)
+                except OSError:
+                    pass
 
     @classmethod
     def load(cls, path: Path) -> "FittedProjection | None":
+        """The projection in ``path`` when the file matches the sha256 in its sidecar ``.json``; else
+        None, and the file is deleted (with a warning) so that the projection is refitted."""
+        import warnings
+
+        from topobench.activation_cache import CacheWarning, file_sha256
+        path = Path(path)
+        sidecar = path.with_suffix(".json")
         try:
-            with np.load(path) as data:
-                meta = json.loads(str(data["meta"]))
-                return cls(ProjectionSpec(**meta["spec"]), int(meta["n_units"]), data["mean"],
-                           data["components"], data["explained_variance"], float(meta["total_variance"]),
-                           meta["fit_hash"])
-        except (OSError, ValueError, KeyError, EOFError):
-            path.unlink(missing_ok=True)
-            return None
+            recorded = json.loads(sidecar.read_text()).get("sha256")
+            verified = recorded is not None and file_sha256(path) == recorded
+            problem = "does not match its recorded sha256: it changed after it was written"
+        except (OSError, ValueError, AttributeError):
+            verified, problem = False, "has no readable checksum file"
+        if verified:
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    meta = json.loads(str(data["meta"]))
+                    return cls(ProjectionSpec(**meta["spec"]), int(meta["n_units"]), data["mean"],
+                               data["components"], data["explained_variance"], float(meta["total_variance"]),
+                               meta["fit_hash"])
+            except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+                problem = "does not load"
+        if path.exists():
+            warnings.warn(f"projection cache entry {path} {problem}; deleted it and refitting",
+                          CacheWarning, stacklevel=2)
+        for stale in (path, sidecar):
+            try:
+                stale.unlink(missing_ok=True)
+            except OSError:
+                pass
+        return None
 
 
 def _activations(model, stimuli, layer: str, progress: bool):
@@ -224,6 +260,9 @@ def fit_projection(model, layer: str, spec: ProjectionSpec = ProjectionSpec(), p
         raise ValueError(f"unknown fit stimuli '{spec.fit_stimuli}' (only imagenet_sample)")
     fit_stimuli = imagenet_sample_stimuli(spec.fit_degrees, spec.n_fit_images, spec.seed)
     path = topobench_home() / "projections" / f"{_fit_key(model, layer, spec, fit_stimuli)}.npz"
+    if cache:
+        from topobench.activation_cache import remove_stale_parts
+        remove_stale_parts(path.parent)  # temporary files of interrupted writes
     if cache and path.is_file():
         loaded = FittedProjection.load(path)
         if loaded is not None:
@@ -261,7 +300,11 @@ def fit_projection(model, layer: str, spec: ProjectionSpec = ProjectionSpec(), p
                               float(variance.sum()), fit_stimuli.content_hash)
     fitted._sketch = sketch
     if cache:
-        fitted.save(path)
+        try:
+            fitted.save(path)
+        except OSError as error:  # the cache is optional: a failed write warns once, the work goes on
+            from topobench.activation_cache import warn_write_failed
+            warn_write_failed(path.parent, error, "projection cache")
     return fitted
 
 

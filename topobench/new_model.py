@@ -36,6 +36,7 @@ FILES = {
     "model.py.tmpl": "{module}/model.py",
     "test.py.tmpl": "{module}/test.py",
 }
+#: A package's model name: :func:`topobench.naming.check_model_name`, and lower case without '_'.
 NAME_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
 
 
@@ -44,7 +45,9 @@ def module_name(name: str) -> str:
 
 
 def check_name(name: str) -> str:
-    if not NAME_PATTERN.fullmatch(name or ""):
+    from topobench.naming import check_model_name
+    check_model_name(name)  # the one rule of every model name (no path, no '..', no spaces)
+    if not NAME_PATTERN.fullmatch(name):  # a package name asks for more: lower case, no '_'
         raise TopobenchError(f"model name '{name}' is not valid: use lower-case letters, digits, '-' and '.', "
                              f"starting and ending with a letter or digit (e.g. my-resnet50)")
     module = module_name(name)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from topobench.errors import ModelError
+from topobench.errors import InputError, ModelError, TopobenchError
 
 #: TDANN's sheet side (mm) for every ResNet-18 BasicBlock output.
 SHEET_SIDE_MM = {
@@ -37,6 +37,12 @@ NEIGHBORHOOD_WIDTH_MM = {
     "layer4.0": 31.818, "layer4.1": 31.818,
 }
 JITTER_MM = 0.3
+#: Largest fraction of a layer's units that may share a position with another unit (duplicates
+#: beyond it leave no distances to measure maps on).
+MAX_DUPLICATE_FRACTION = 0.01
+#: Fields of a positions ``.npz`` (``LayerPositions.save``): required, then optional.
+REQUIRED_FIELDS = ("dims", "coordinates", "sheet_side_mm")
+OPTIONAL_FIELDS = ("name", "provenance")
 
 
 def tdann_rf_overlap(height: int) -> float:
@@ -67,6 +73,28 @@ class LayerPositions:
             raise ModelError(f"positions of layer {self.name}: coordinates have shape "
                              f"{self.coordinates.shape}, but the layer has {expected} units "
                              f"(dims {self.dims}); make positions for this layer's shape")
+        self._check_coordinates()
+
+    def _check_coordinates(self) -> None:
+        """Finite, and distinct enough that units have distances (an InputError otherwise)."""
+        coordinates = self.coordinates
+        finite = np.isfinite(coordinates).all(axis=1)
+        if not finite.all():
+            bad = np.flatnonzero(~finite)
+            raise InputError(f"positions of layer {self.name}: {bad.size} of {len(coordinates)} units have a "
+                             f"coordinate that is not finite (NaN or inf), e.g. unit {int(bad[0])}; give every "
+                             f"unit a finite position in mm")
+        n_units = len(coordinates)
+        if n_units < 2:
+            return
+        if np.all(coordinates == coordinates[0]):
+            raise InputError(f"positions of layer {self.name}: all {n_units} units sit at the same point "
+                             f"{tuple(float(v) for v in coordinates[0])}; give each unit its own position in mm")
+        duplicates = n_units - len(np.unique(coordinates, axis=0))
+        if duplicates > MAX_DUPLICATE_FRACTION * n_units:
+            raise InputError(f"positions of layer {self.name}: {duplicates} of {n_units} units share a position "
+                             f"with another unit (more than {MAX_DUPLICATE_FRACTION:.0%}); give each unit its "
+                             f"own position in mm")
 
     @property
     def n_units(self) -> int:
@@ -87,9 +115,71 @@ class LayerPositions:
         if not path.is_file():
             raise ModelError(f"positions file {path} does not exist; give the folder that holds "
                              f"<layer>.npz files")
-        with np.load(path, allow_pickle=False) as data:
-            return cls(str(data["name"]), tuple(data["dims"]), data["coordinates"],
-                       float(data["sheet_side_mm"]), json.loads(str(data["provenance"])))
+        fields = _read_positions_file(path)
+        try:
+            dims = np.asarray(fields["dims"])
+            if dims.shape != (3,) or dims.dtype.kind not in "iuf" or not np.isfinite(dims).all() \
+                    or (dims != np.round(dims)).any() or (dims < 1).any():
+                raise InputError(f"positions file {path}: field 'dims' is {dims.tolist()!r}, not three whole "
+                                 f"numbers > 0 (channels, rows, cols)")
+            coordinates = np.asarray(fields["coordinates"])
+            if coordinates.dtype.kind not in "iuf":
+                raise InputError(f"positions file {path}: field 'coordinates' holds {coordinates.dtype} values, "
+                                 f"not numbers (mm)")
+            side = np.asarray(fields["sheet_side_mm"])
+            if side.shape != () or side.dtype.kind not in "iuf" or not np.isfinite(side) or side <= 0:
+                raise InputError(f"positions file {path}: field 'sheet_side_mm' is {side.tolist()!r}, not one "
+                                 f"finite number of mm > 0")
+            name = str(fields["name"]) if "name" in fields else path.stem
+            provenance = {}
+            if "provenance" in fields:
+                try:
+                    provenance = json.loads(str(fields["provenance"]))
+                except ValueError:
+                    provenance = None
+                if not isinstance(provenance, dict):
+                    raise InputError(f"positions file {path}: field 'provenance' is not a JSON object")
+            return cls(name, tuple(int(d) for d in dims), coordinates.astype(np.float64), float(side), provenance)
+        except TopobenchError as error:
+            message = str(error)
+            if str(path) not in message:
+                message = f"positions file {path}: {message}"
+            raise type(error)(message) from None
+
+
+def _read_positions_file(path: Path) -> dict:
+    """The arrays of a positions ``.npz`` (no pickles), or an InputError naming the file and the field."""
+    import zipfile
+    import zlib
+    unreadable = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, RuntimeError)
+    try:
+        data = np.load(path, allow_pickle=False)
+    except unreadable as error:
+        reason = "it holds pickled data, which is refused" if "pickled" in str(error) else \
+            " ".join(str(error).split())[:120] or type(error).__name__
+        raise InputError(f"positions file {path} is not a .npz archive of arrays ({reason}); write it with "
+                         f"topobench.positions.LayerPositions.save") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise InputError(f"positions file {path} holds one array, not a .npz archive with the fields "
+                         f"{', '.join(REQUIRED_FIELDS)}; write it with topobench.positions.LayerPositions.save")
+    with data:
+        missing = [name for name in REQUIRED_FIELDS if name not in data.files]
+        if missing:
+            raise InputError(f"positions file {path} lacks the field{'s' if len(missing) > 1 else ''} "
+                             f"{', '.join(repr(m) for m in missing)} (it has {', '.join(data.files) or 'none'}); "
+                             f"write it with topobench.positions.LayerPositions.save")
+        fields = {}
+        for name in (*REQUIRED_FIELDS, *OPTIONAL_FIELDS):
+            if name not in data.files:
+                continue
+            try:
+                fields[name] = data[name]
+            except unreadable as error:
+                reason = "it holds pickled objects, which are refused" if "allow_pickle" in str(error) else \
+                    " ".join(str(error).split())[:120] or type(error).__name__
+                raise InputError(f"positions file {path}: field '{name}' does not load ({reason}); save plain "
+                                 f"numeric arrays with topobench.positions.LayerPositions.save") from None
+    return fields
 
 
 def retinotopic_positions(name: str, dims: tuple[int, int, int], sheet_side_mm: float | None = None,

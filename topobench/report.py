@@ -322,23 +322,25 @@ def write_report(model_identifier: str, out=None, model=None, store=None, maps: 
     from topobench import __version__
     from topobench.data_client import topobench_home
     from topobench.errors import TopobenchError
+    from topobench.naming import check_model_name
+    from topobench.redact import redact_url
     from topobench.registry import load_model, names
     from topobench.results import ResultsStore
 
+    check_model_name(model_identifier)  # before any file is touched: it may name the folder
     store = store or ResultsStore()
-    out = Path(out) if out else topobench_home() / "reports" / model_identifier
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob("*.png"):
-        stale.unlink()
     rows = latest_rows(store, model_identifier)
-    try:
-        registered = names("benchmark")
-    except Exception:  # noqa: BLE001 - a broken plugin must not stop the report
-        registered = []
     if not rows and model is None and model_identifier not in names("model"):
         raise TopobenchError(f"no stored results for model '{model_identifier}' and no such registered model; "
                              f"score it first (`topobench score {model_identifier} --all`) or check the name "
                              f"(`topobench results show`)")
+    try:
+        registered = names("benchmark")
+    except Exception:  # noqa: BLE001 - a broken plugin must not stop the report
+        registered = []
+    out = Path(out) if out else topobench_home() / "reports" / model_identifier
+    out.mkdir(parents=True, exist_ok=True)
+    _remove_previous_report(out)
 
     if maps and model is None:
         try:
@@ -423,7 +425,7 @@ def write_report(model_identifier: str, out=None, model=None, store=None, maps: 
         f"<style>{STYLE}</style><script>{LOAD_CHECK}</script></head><body>",
         f"<h1>{html.escape(model_identifier)}</h1>",
         f"<p>topobench {html.escape(__version__)} &middot; generated {generated} &middot; results store "
-        f"{html.escape(str(getattr(store, 'url', '')))}"
+        f"{html.escape(redact_url(getattr(store, 'url', '')))}"
         + (f" &middot; weights sha256 <code>{html.escape(weights[:16])}&hellip;</code>" if weights else "") + "</p>",
         "<h2>Scores</h2>", _scores_table(rows, registered),
         "<p>score: ceiled, in [0, 1]; raw: unceiled; ceiling: the brain data's own reliability; error: "
@@ -434,7 +436,35 @@ def write_report(model_identifier: str, out=None, model=None, store=None, maps: 
     page += ["<h2>Details</h2>", _details(rows), "</body></html>"]
     index = out / "index.html"
     index.write_text("\n".join(page))
+    _write_manifest(out, [INDEX_FILE, *(path.name for path in page_images(index) if path.parent == out)])
     return index
+
+
+#: Lists the files a report wrote into its folder: the next report removes those, and only those.
+MANIFEST_FILE = ".topobench-report.json"
+INDEX_FILE = "index.html"
+
+
+def _write_manifest(out: Path, files: list) -> None:
+    (out / MANIFEST_FILE).write_text(json.dumps({"written_by": "topobench report", "files": sorted(set(files))},
+                                                indent=1))
+
+
+def _remove_previous_report(out: Path) -> None:
+    """Delete the images a previous report listed in ``out``'s manifest (plain files directly in ``out``
+    only); a user's own files there are never touched, and nothing is deleted without a manifest."""
+    manifest = out / MANIFEST_FILE
+    try:
+        listed = json.loads(manifest.read_text()).get("files", []) if manifest.is_file() else []
+    except (OSError, ValueError, AttributeError):
+        listed = []
+    for name in listed if isinstance(listed, list) else []:
+        if not isinstance(name, str) or name != Path(name).name or name in ("", ".", "..") or \
+                not name.endswith(".png"):
+            continue  # the index is overwritten; anything else is not a report's image
+        path = out / name
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
 
 
 def page_images(index: Path) -> list[Path]:

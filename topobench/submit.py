@@ -37,9 +37,9 @@ from typing import Callable
 
 import torch
 
-from topobench.errors import ModelError, TopobenchError
-from topobench.model_interface import (IMAGENET_MEAN, IMAGENET_STD, PytorchModel, TopoModel, closest_names,
-                                       state_dict_sha256)
+from topobench.errors import InputError, ModelError, TopobenchError
+from topobench.model_interface import (IMAGENET_MEAN, IMAGENET_STD, PytorchModel, TopoModel, check_image_size,
+                                       check_visual_degrees, closest_names, state_dict_sha256)
 
 #: Keys under which training scripts commonly nest the state dict.
 NESTED_KEYS = ("state_dict", "model_state_dict", "model", "net", "network")
@@ -164,10 +164,16 @@ def parse_layers(text) -> dict:
     layers = {}
     for item in filter(None, (part.strip() for part in str(text).split(","))):
         region, sep, layer = item.partition("=")
-        if not sep or not region.strip() or not layer.strip():
+        if not sep or not region.strip() or not layer.strip() or "=" in layer:
             raise ModelError(f"--layers item '{item}' is not REGION=LAYER; write e.g. "
                              f"--layers V1=layer2.0,V4=layer3.1,VTC=layer4.1")
+        if region.strip() in layers:
+            raise InputError(f"--layers names region {region.strip()} twice ({layers[region.strip()]} and "
+                             f"{layer.strip()}); commit one layer per region")
         layers[region.strip()] = layer.strip()
+    if not layers:
+        raise InputError(f"--layers {str(text)!r} names no layer; write REGION=LAYER items, e.g. "
+                         f"--layers V1=layer2.0,V4=layer3.1,VTC=layer4.1")
     return layers
 
 
@@ -192,11 +198,8 @@ def read_positions(positions) -> dict:
 
 
 def _check_image_size(image_size) -> int:
-    try:
-        size = int(image_size)
-    except (TypeError, ValueError):
-        raise ModelError(f"image size {image_size!r} is not a whole number of pixels") from None
-    if size < MIN_IMAGE_SIZE or size != image_size:
+    size = check_image_size(image_size)  # a whole number > 0 (InputError)
+    if size < MIN_IMAGE_SIZE:
         raise ModelError(f"image size {image_size} px cannot be shown to a network; give the input size "
                          f"(at least {MIN_IMAGE_SIZE} px) the network was trained at, e.g. 224")
     return size
@@ -220,6 +223,7 @@ def _validated(model: PytorchModel) -> PytorchModel:
         if min(shape[1:]) < 1:
             raise ModelError(f"model {model.identifier}: layer {layer} ({region}) is empty at "
                              f"{model.image_size} px; give a larger --image-size")
+        model.check_spatial(region)  # a flat (classifier) output is no cortical map: InputError
         if layer in model._positions:
             model.layer_positions(region)  # raises on a unit-count mismatch
     return model
@@ -235,20 +239,24 @@ def model_from_checkpoint(checkpoint, arch: str, positions=None, layers=None, na
     ``<layer>.npz`` or dict; ``name``: the identifier (default the checkpoint's
     file stem and the first 8 hex digits of the weights' sha256).
     """
+    from topobench.naming import check_model_name, safe_name
+    if name is not None:
+        check_model_name(name)  # before any file is read
     if arch not in ARCHITECTURES:
         raise ModelError(f"unknown architecture '{arch}'; --arch takes one of {', '.join(ARCHITECTURES)} "
                          f"(for another network use topobench.score(model=<nn.Module>, layers=...) or "
                          f"`topobench new-model`)")
     architecture = ARCHITECTURES[arch]
     image_size = _check_image_size(image_size)
+    visual_degrees = check_visual_degrees(visual_degrees)
+    regions = parse_layers(layers) if layers is not None else dict(architecture.regions)
     state_dict = read_checkpoint(checkpoint)
     classifier = f"{architecture.classifier_prefix}weight"
     num_classes = int(state_dict[classifier].shape[0]) if classifier in state_dict else None
     module = architecture.build(num_classes)
     load_checked_state_dict(module, state_dict, f"checkpoint {checkpoint}", arch)
     sha = state_dict_sha256(module)
-    identifier = name or f"{Path(checkpoint).stem}-{sha[:8]}"
-    regions = parse_layers(layers) or dict(architecture.regions)
+    identifier = name or f"{safe_name(Path(checkpoint).stem)}-{sha[:8]}"
     model = PytorchModel(module, identifier, regions, visual_degrees=visual_degrees, image_size=image_size,
                          positions=read_positions(positions), weights_sha256=sha, mean=architecture.mean,
                          std=architecture.std)
@@ -260,12 +268,13 @@ def model_from_module(module: torch.nn.Module, layers, positions=None, identifie
     """An ``nn.Module`` as a topobench model (``layers``: region -> module name), checked now."""
     if not isinstance(module, torch.nn.Module):
         raise ModelError(f"model must be a torch.nn.Module or a topobench model, got {type(module).__name__}")
-    regions = parse_layers(layers)
+    regions = parse_layers(layers) if layers else {}
     if not regions:
         names = [n for n, _ in module.named_modules() if n]
         raise ModelError(f"give layers for the regions, e.g. layers={{'V1': '{names[0] if names else 'layer'}'}}; "
                          f"the module's layers include {', '.join(names[:8])}")
     image_size = _check_image_size(image_size)
+    visual_degrees = check_visual_degrees(visual_degrees)
     sha = state_dict_sha256(module)
     identifier = identifier or f"{type(module).__name__.lower()}-{sha[:8]}"
     model = PytorchModel(module, identifier, regions, visual_degrees=visual_degrees, image_size=image_size,
@@ -301,6 +310,10 @@ def score(model, layers=None, positions=None, benchmarks=None, identifier: str |
     committed to ``store`` (default ``ResultsStore()``) as it is made. Returns
     ``{benchmark identifier: Score}``; with ``raise_errors=False`` a failed
     benchmark maps to None instead of raising ``BenchmarkFailed``.
+
+    The store is opened and checked before any benchmark runs (a store that
+    cannot keep a result raises ``StoreUnavailable``, exit 3 on the CLI), and
+    results an earlier run had to spool are imported into it first.
     """
     from topobench.registry import load_benchmark, names
     from topobench.results import ResultsStore
@@ -313,6 +326,8 @@ def score(model, layers=None, positions=None, benchmarks=None, identifier: str |
         benchmarks = [benchmarks]
     loaded = [load_benchmark(b) if isinstance(b, str) else b for b in benchmarks]  # unknown names fail first
     store = store or ResultsStore()
+    if isinstance(store, ResultsStore):  # before any work: the results must have somewhere to go
+        store.check().import_spool()
     return {benchmark.identifier: score_model(topo_model, benchmark, store=store, raise_errors=raise_errors)
             for benchmark in loaded}
 
@@ -330,9 +345,10 @@ def add_checkpoint_arguments(parser) -> None:
                        help="layers committed to regions, e.g. V1=layer2.0,V4=layer3.1,VTC=layer4.1")
     group.add_argument("--name", help="identifier to store the scores under (default: checkpoint name + "
                        "weights hash)")
-    group.add_argument("--image-size", type=int, default=224, help="input size in px (default 224)")
-    group.add_argument("--visual-degrees", type=float, default=8.0,
-                       help="visual angle the input spans (default 8)")
+    # read as text and checked with the model (one line naming the value, before any work)
+    group.add_argument("--image-size", default=224, metavar="PX", help="input size in px (default 224)")
+    group.add_argument("--visual-degrees", default=8.0, metavar="DEGREES",
+                       help="visual angle the input spans, a finite number > 0 (default 8)")
 
 
 def model_from_args(args):

@@ -28,12 +28,10 @@ import zipfile
 
 import numpy as np
 import pandas as pd
-from brainscore_core.benchmarks import BenchmarkBase
 
-from topobench.model_interface import require_region
+from topobench.benchmark_base import Comparison, TopoBenchmark
 from topobench.metrics.linear_probe import C as DEFAULT_C
 from topobench.metrics.linear_probe import channel_mean_features, linear_probe
-from topobench.scores import ceiled_score
 
 IDENTIFIER = "CIFAR10.engineering-linear_probe"
 REGION = "VTC"
@@ -86,17 +84,22 @@ def cifar10_stimuli(split: str, n_images: int, seed: int, degrees: float = 8.0):
     return make_stimulus_set(table, paths, f"Krizhevsky2009.CIFAR10-{split}-{len(table)}-seed{int(seed)}")
 
 
-class CIFAR10LinearProbe(BenchmarkBase):
+class CIFAR10LinearProbe(TopoBenchmark):
     """Test accuracy of a linear read-out of the VTC layer on CIFAR-10 (engineering)."""
 
+    identifier = IDENTIFIER
+    version = VERSION
+    region = REGION
+    parent = "engineering"
+    bibtex = BIBTEX
     datasets = ("cifar10",)
     family = "engineering"
     report_only = False  # scored, but its family is part of no brain aggregate
+    no_controls_reason = "an engineering benchmark: the accuracy of a read-out on a task, not a map"
 
     def __init__(self, n_train: int = 10_000, n_test: int = 2_000, image_degrees: float = 8.0,
                  C: float = DEFAULT_C, seed: int = 0, shuffle_train_labels: bool = False):
-        super().__init__(identifier=IDENTIFIER, ceiling=None, version=VERSION, parent="engineering",
-                         bibtex=BIBTEX)
+        super().__init__()
         self.n_train, self.n_test = int(n_train), int(n_test)
         self.image_degrees = float(image_degrees)
         self.C = float(C)
@@ -105,28 +108,42 @@ class CIFAR10LinearProbe(BenchmarkBase):
 
     @property
     def ceiling(self):
+        """1: no reference (no brain data, no defined human accuracy on 32 px CIFAR-10)."""
         return 1.0
 
-    def __call__(self, model):
-        layer = require_region(model, REGION, IDENTIFIER)
-        train = cifar10_stimuli("train", self.n_train, self.seed, self.image_degrees)
-        test = cifar10_stimuli("test", self.n_test, self.seed, self.image_degrees)
-        train_x = channel_mean_features(model, train, REGION)
-        test_x = channel_mean_features(model, test, REGION)
+    def make_stimuli(self):
+        """(train, test) stimulus sets."""
+        return (cifar10_stimuli("train", self.n_train, self.seed, self.image_degrees),
+                cifar10_stimuli("test", self.n_test, self.seed, self.image_degrees))
+
+    def record(self, model, stimuli):
+        """Channel-mean VTC features of the train and the test images."""
+        return tuple(channel_mean_features(model, images, REGION) for images in stimuli)
+
+    def measure(self, recording, model, layer):
+        """(train features, test features, details of the model)."""
+        train_x, test_x = recording
+        return train_x, test_x, {"layer": layer, "model_visual_degrees": getattr(model, "visual_degrees",
+                                                                                 float("nan"))}
+
+    def compare(self, measurement) -> Comparison:
+        """The read-out fitted on the train images, scored on the test images."""
+        train_x, test_x, model_details = measurement
+        train, test = self.stimuli
         train_y, test_y = train["label_index"].to_numpy(), test["label_index"].to_numpy()
         shuffled_y = np.random.default_rng([self.seed, 2]).permutation(train_y)
         result = linear_probe(train_x, shuffled_y if self.shuffle_train_labels else train_y, test_x, test_y,
                               C=self.C)
         control = linear_probe(train_x, shuffled_y, test_x, test_y, C=self.C)
         details = {
-            "layer": layer,
+            "layer": model_details["layer"],
             "features": "committed VTC layer, each channel averaged over space",
             "classifier": "multinomial logistic regression (scikit-learn, L2, L-BFGS) on features standardised "
                           "with the train images' mean and std",
             "C": self.C,
             "image_degrees": self.image_degrees,
             "image_placement": f"each 32 px image spans {self.image_degrees:g} degrees of the model's "
-                               f"{getattr(model, 'visual_degrees', float('nan')):g}-degree field",
+                               f"{model_details['model_visual_degrees']:g}-degree field",
             "n_train": self.n_train, "n_test": self.n_test, "seed": self.seed,
             "train_stimuli": train.identifier, "test_stimuli": test.identifier,
             "test_accuracy": result["accuracy"],
@@ -139,4 +156,4 @@ class CIFAR10LinearProbe(BenchmarkBase):
             "train_labels_shuffled": self.shuffle_train_labels,
             "ceiling_note": "no ceiling: engineering benchmark, score = test accuracy (ceiling 1)",
         }
-        return ceiled_score(result["accuracy"], 1.0, result["error"], details)
+        return Comparison(result["accuracy"], result["error"], details)

@@ -57,11 +57,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from brainscore_core.benchmarks import BenchmarkBase
 from brainscore_core.metrics import Score
 
+from topobench.benchmark_base import RESPONSES_NO_CONTROLS, Comparison, TopoBenchmark
 from topobench.ceilings import SplitHalfReliability
-from topobench.model_interface import require_region
 from topobench.features import ProjectionSpec, fit_projection, projected_features
 from topobench.metrics.neural_predictivity import neural_predictivity, pearson_per_column
 from topobench.metrics.noise_ceiling import duplicate_reliability, split_half_reliability
@@ -87,10 +86,6 @@ PLACEMENT = ("each 112 px image spans {degrees:g} degrees (assumed; not given by
              "mid-grey (or centre-cropped when larger)")
 
 
-def _require_region(identifier: str, model) -> str:
-    return require_region(model, REGION, identifier)
-
-
 def _session_data(session: str, n_images: int | None, degrees: float):
     from topobench.reference_data.cowley2023 import cowley2023_assembly, cowley2023_stimuli
     from topobench.stimuli.base import subset
@@ -110,14 +105,18 @@ def _finite_mean(values) -> float:
     return float(values.mean()) if values.size else float("nan")
 
 
-class _Cowley2023Benchmark(BenchmarkBase):
+class _Cowley2023Benchmark(TopoBenchmark):
+    region = REGION
+    bibtex = BIBTEX
     datasets = ("cowley2023_v4", "imagenet_sample")
+    family = "responses"
     report_only = False
+    no_controls_reason = RESPONSES_NO_CONTROLS
 
     def __init__(self, identifier: str, method: str = "ridge", seed: int = 0, n_folds: int = 10,
                  inner_folds: int = 5, n_components: int = 25, n_images: int | None = None,
                  degrees: float | None = None, projection: ProjectionSpec | None = None, version: int = VERSION):
-        super().__init__(identifier=identifier, ceiling=None, version=version, parent=REGION, bibtex=BIBTEX)
+        super().__init__(identifier=identifier, version=version)
         from topobench.reference_data.cowley2023 import IMAGE_DEGREES
         self.method = method
         self.seed = int(seed)
@@ -185,7 +184,6 @@ class Cowley2023V4(_Cowley2023Benchmark):
         self.min_reliability = float(min_reliability)
         self.reliability_splits = int(reliability_splits)
         self._reliability = None
-        self._split_half = None
         self._data = None
 
     def session_data(self):
@@ -206,16 +204,17 @@ class Cowley2023V4(_Cowley2023Benchmark):
             self._reliability = split_half_reliability(repeats, n_splits=self.reliability_splits, seed=self.seed)
         return self._reliability
 
+    def make_ceiling(self) -> SplitHalfReliability:
+        """Halves of the repeats through this benchmark's own map."""
+        stimuli, _, repeats = self.session_data()
+        groups = stimuli["image_group"].to_numpy()
+        return SplitHalfReliability(repeats, lambda features, targets: self.predict_r(features, targets, groups),
+                                    n_splits=self.n_splits, seed=self.seed)
+
     @property
     def split_half(self) -> SplitHalfReliability:
-        """The ceiling object: halves of the repeats through this benchmark's own map."""
-        if self._split_half is None:
-            stimuli, _, repeats = self.session_data()
-            groups = stimuli["image_group"].to_numpy()
-            self._split_half = SplitHalfReliability(
-                repeats, lambda features, targets: self.predict_r(features, targets, groups),
-                n_splits=self.n_splits, seed=self.seed)
-        return self._split_half
+        """The ceiling object (:attr:`ceiling_object`)."""
+        return self.ceiling_object
 
     def _kept(self, ceiling_per_neuron) -> np.ndarray:
         return (self.reliability()["reliability"] >= self.min_reliability) & np.isfinite(ceiling_per_neuron) \
@@ -236,6 +235,31 @@ class Cowley2023V4(_Cowley2023Benchmark):
         ``__call__`` after recording. ``targets``: None for a model (the ceiling's own half-averages
         of the repeats); for brain data entered as a model (a half of the repeats), the list of
         half-averages it does not contain, e.g. the complementary half of its split."""
+        return self.score(self.compare((features, targets, details)))
+
+    def make_stimuli(self):
+        return self.session_data()[0]
+
+    def record(self, model, stimuli):
+        """(features projected by a PCA fitted on images no benchmark scores, the projection)."""
+        return projected_features(model, stimuli, REGION, self.projection, projection=None)
+
+    def measure(self, recording, model, layer):
+        """(features, None: the ceiling's targets, details)."""
+        features, projection = recording
+        stimuli, assembly, _ = self.session_data()
+        # the map to the average of all repeats, as version 1 scored it: reported, not scored
+        full = self._fit(features, assembly.values, stimuli["image_group"].to_numpy())
+        details = {**self._common_details(model, layer, projection),
+                   "r_all_repeats_per_neuron": [float(v) for v in full.r],
+                   "r_all_repeats_mean": _finite_mean(full.r),
+                   "r_all_repeats_note": "r against the average of all repeats (version 1's raw): reported only",
+                   "regression": full.details}
+        return features, None, details
+
+    def compare(self, measurement) -> Comparison:
+        """Each neuron's r against its ceiling; the value is the mean over neurons of r / ceiling."""
+        features, targets, details = measurement
         stimuli, assembly, _ = self.session_data()
         groups = stimuli["image_group"].to_numpy()
         features = np.asarray(features, dtype=np.float64)
@@ -284,31 +308,14 @@ class Cowley2023V4(_Cowley2023Benchmark):
             "ceiled_per_neuron": [float(v) for v in ceiled],
             "median_r": float(np.median(r[finite])),
         })
-        score = Score(np.float64(min(max(value, 0.0), 1.0)))
-        if value > 1.0 or value < 0.0:
-            details["clipped_from"] = value
-        score.attrs["raw"] = raw
-        score.attrs["ceiling"] = mean_ceiling
-        score.attrs["error"] = error
-        score.attrs["details"] = details
-        return score
-
-    def __call__(self, model) -> Score:
-        layer = _require_region(self.identifier, model)
-        stimuli, assembly, _ = self.session_data()
-        features, projection = projected_features(model, stimuli, REGION, self.projection, projection=None)
-        # the map to the average of all repeats, as version 1 scored it: reported, not scored
-        full = self._fit(features, assembly.values, stimuli["image_group"].to_numpy())
-        details = {**self._common_details(model, layer, projection),
-                   "r_all_repeats_per_neuron": [float(v) for v in full.r],
-                   "r_all_repeats_mean": _finite_mean(full.r),
-                   "r_all_repeats_note": "r against the average of all repeats (version 1's raw): reported only",
-                   "regression": full.details}
-        return self.score_features(features, details=details)
+        return Comparison(raw, error, details, ceiling=mean_ceiling, value=value)
 
 
 class Cowley2023V4Sessions(_Cowley2023Benchmark):
-    """All 12 sessions, raw mean r; report-only (no defensible ceiling for most sessions)."""
+    """All 12 sessions, raw mean r; report-only (no defensible ceiling for most sessions).
+
+    Its flow is not the base's sequence (one projection, then each session's own stimuli and
+    map), so it keeps its own ``__call__`` and inherits the declarations."""
 
     report_only = True
 
@@ -325,7 +332,7 @@ class Cowley2023V4Sessions(_Cowley2023Benchmark):
     def __call__(self, model) -> Score:
         from topobench.reference_data.cowley2023 import (REPEATED_SESSION, SESSIONS, VALIDATION_SESSION,
                                                          cowley2023_repeats, duplicate_pairs)
-        layer = _require_region(self.identifier, model)
+        layer = self.check_region(model)
         projection = fit_projection(model, layer, self.projection, cache=getattr(model, "cache", True))
         per_session = {}
         for session in self.sessions:

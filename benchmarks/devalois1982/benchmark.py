@@ -21,16 +21,12 @@ aggregate (issue 4).
 from __future__ import annotations
 
 import numpy as np
-from brainscore_core.benchmarks import BenchmarkBase
 
+from topobench.benchmark_base import Comparison, V1MapBenchmark
 from topobench.ceilings import PublishedClaims
-from topobench.errors import ModelError
 from topobench.metrics.orientation_histogram import cardinal_bias, orientation_histogram
-from topobench.metrics.v1_maps import measure_v1_maps
-from topobench.scores import ceiled_score
 
 IDENTIFIER = "DeValois1982.V1-cardinal_bias"
-REGION = "V1"
 
 BIBTEX = """@article{devalois1982orientation,
   title={The orientation and direction selectivity of cells in macaque visual cortex},
@@ -44,27 +40,36 @@ BIBTEX = """@article{devalois1982orientation,
 }"""
 
 
-class DeValoisCardinalBias(BenchmarkBase):
+class DeValoisCardinalBias(V1MapBenchmark):
     """More V1 units preferring cardinal than oblique orientations (report-only)."""
 
-    datasets = ()  # the reference is a qualitative claim (topobench.reference_data.devalois1982)
+    identifier = IDENTIFIER
+    version = 1
+    bibtex = BIBTEX
+    no_datasets_reason = ("the reference is a qualitative claim from the paper "
+                          "(topobench.reference_data.devalois1982); the gratings are generated")
     report_only = True
 
     def __init__(self, half_width_deg: float = 22.5, alpha: float = 0.05, relative_threshold: float = 0.1,
                  seed: int = 0):
-        super().__init__(identifier=IDENTIFIER, ceiling=None, version=1, parent=REGION, bibtex=BIBTEX)
+        super().__init__()
         self.half_width_deg = float(half_width_deg)
         self.alpha = float(alpha)
         self.relative_threshold = float(relative_threshold)
         self.seed = int(seed)  # nothing here is random; kept for the uniform provenance of scores
 
-    @property
-    def ceiling(self):
-        """1 (``topobench.ceilings.PublishedClaims``): the reference is a qualitative claim."""
-        return PublishedClaims().compute()
+    def make_ceiling(self) -> PublishedClaims:
+        """1: the reference is a qualitative claim."""
+        return PublishedClaims()
 
-    def score_preferences(self, orientation_deg, details=None):
+    def measure(self, recording, model, layer):
+        """(preferred orientations of the responsive units, details)."""
+        maps = super().measure(recording, model, layer)
+        return maps.orientation_deg, {**self.map_details(maps), **maps.attrs}
+
+    def compare(self, measurement) -> Comparison:
         from topobench.reference_data.devalois1982 import CITATION, CLAIM
+        orientation_deg, details = measurement
         orientation_deg = np.asarray(orientation_deg, dtype=np.float64)
         bias = cardinal_bias(orientation_deg, self.half_width_deg)
         counts, centres = orientation_histogram(orientation_deg)
@@ -78,15 +83,10 @@ class DeValoisCardinalBias(BenchmarkBase):
             "report_only_reason": "no cardinal-to-oblique proportion can be cited with confidence; direction only",
             "claim": CLAIM, "reference": CITATION,
             "score_scale": f"1 if cardinal > oblique at one-sided binomial p < {self.alpha}, else 0",
-            **PublishedClaims().describe(),
+            **self.ceiling_object.describe(),
         })
-        return ceiled_score(raw, 1.0, 0.0, details)
+        return Comparison(raw, 0.0, details)
 
-    def __call__(self, model):
-        maps = measure_v1_maps(model, self.identifier, self.relative_threshold)
-        if maps.n_responsive < 10:
-            raise ModelError(f"{self.identifier}: only {maps.n_responsive} responsive V1 units in model "
-                             f"{maps.model_identifier}")
-        details = {"layer": maps.layer, "n_units": maps.n_units, "n_responsive": maps.n_responsive,
-                   "relative_threshold": self.relative_threshold, **maps.attrs}
-        return self.score_preferences(maps.orientation_deg, details)
+    def score_preferences(self, orientation_deg, details=None):
+        """The score of preferred orientations (deg), one per unit."""
+        return self.score(self.compare((orientation_deg, details)))

@@ -53,16 +53,14 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from brainscore_core.benchmarks import BenchmarkBase
 
+from topobench.benchmark_base import VTC_PATCH_CONTROLS, Comparison, TopoBenchmark
 from topobench.ceilings import PublishedClaims
 from topobench.errors import ModelError
-from topobench.model_interface import require_region
 from topobench.metrics.patches import (TDANN_GRID_MM, TDANN_MAX_AREA_MM2, TDANN_MIN_AREA_MM2, TDANN_MIN_UNITS,
                                        TDANN_SIGMA_MM, colocalisation_vs_shuffled, find_patches)
 from topobench.metrics.selectivity import (DOMAINS, FLOC_IMAGES_PER_CATEGORY, T_PER_DPRIME_FULL_FLOC,
                                            bootstrap_weights, domain_selectivity, selective_fractions)
-from topobench.scores import ceiled_score
 
 IDENTIFIER = "GrillSpector2014.VTC-patch_organization"
 REGION = "VTC"
@@ -173,10 +171,17 @@ def _has_coordinate(assembly, name: str) -> bool:
     return True
 
 
-class GrillSpector2014PatchOrganization(BenchmarkBase):
+class GrillSpector2014PatchOrganization(TopoBenchmark):
     """Four graded claims about category-selective patches in VTC (see the module docstring)."""
 
+    identifier = IDENTIFIER
+    version = 1
+    region = REGION
+    bibtex = BIBTEX
     datasets = ("floc",)
+    family = "topography"
+    report_only = False
+    controls = VTC_PATCH_CONTROLS
 
     def __init__(self, measure: str = "dprime", patch_threshold: float | None = None,
                  unit_threshold: float | None = None, sigma_mm: float = TDANN_SIGMA_MM,
@@ -184,10 +189,10 @@ class GrillSpector2014PatchOrganization(BenchmarkBase):
                  min_units: int = TDANN_MIN_UNITS, grid_mm: float = TDANN_GRID_MM, window_mm: float = 10.0,
                  min_units_per_window: int = 10, n_shuffles: int = 50, n_resamples: int = 30, seed: int = 0,
                  n_images_per_category: int = FLOC_IMAGES_PER_CATEGORY, stimuli=None):
-        super().__init__(identifier=IDENTIFIER, ceiling=None, version=1, parent=REGION, bibtex=BIBTEX)
+        super().__init__()
         if measure not in DEFAULT_THRESHOLDS:
             raise ValueError(f"measure must be one of {sorted(DEFAULT_THRESHOLDS)}, got '{measure}'")
-        self.measure = measure
+        self.selectivity_measure = measure  # 'dprime' or 't' (``measure`` is the step of TopoBenchmark)
         self.patch_threshold = float(DEFAULT_THRESHOLDS[measure]["patch"] if patch_threshold is None
                                      else patch_threshold)
         self.unit_threshold = float(DEFAULT_THRESHOLDS[measure]["unit"] if unit_threshold is None
@@ -201,18 +206,14 @@ class GrillSpector2014PatchOrganization(BenchmarkBase):
         self.n_images_per_category = int(n_images_per_category)  # for t only
         self._stimuli = stimuli
 
-    @property
-    def ceiling(self):
-        """1 (``topobench.ceilings.PublishedClaims``): the reference is a set of claims from papers,
-        without a reliability; brain data entered as a model cannot be made."""
-        return PublishedClaims().compute()
+    def make_ceiling(self) -> PublishedClaims:
+        """1: the reference is a set of claims from papers, without a reliability; brain data entered as
+        a model cannot be made."""
+        return PublishedClaims()
 
-    @property
-    def stimuli(self):
-        if self._stimuli is None:
-            from topobench.stimuli.floc import floc_stimuli
-            self._stimuli = floc_stimuli(include_scrambled=False)
-        return self._stimuli
+    def make_stimuli(self):
+        from topobench.stimuli.floc import floc_stimuli
+        return floc_stimuli(include_scrambled=False)
 
     def _organisation(self, selectivity, positions, extent):
         return organisation(selectivity, positions, extent, self.patch_threshold, self.unit_threshold,
@@ -221,16 +222,21 @@ class GrillSpector2014PatchOrganization(BenchmarkBase):
     def score_selectivity(self, responses, categories, positions, extent, extra_details: dict | None = None):
         """The score from responses (n_images, n_units), image categories and unit positions;
         the part of ``__call__`` after recording, usable on synthetic data."""
+        return self.score(self.compare((responses, categories, positions, extent, extra_details)))
+
+    def compare(self, measurement) -> Comparison:
+        """(responses, categories, positions, extent, details) against the four claims."""
+        responses, categories, positions, extent, extra_details = measurement
         responses = np.asarray(responses)
         categories = np.asarray(categories)
-        selectivity = domain_selectivity(responses, categories, self.measure, self.n_images_per_category,
+        selectivity = domain_selectivity(responses, categories, self.selectivity_measure, self.n_images_per_category,
                                          seed=self.seed)
         result = self._organisation(selectivity, positions, extent)
         rng = np.random.default_rng(self.seed)
         resampled = {name: [] for name in SUB_SCORES}
         for _ in range(self.n_resamples):
             weights = bootstrap_weights(categories, rng)
-            again = self._organisation(domain_selectivity(responses, categories, self.measure,
+            again = self._organisation(domain_selectivity(responses, categories, self.selectivity_measure,
                                                           self.n_images_per_category, seed=self.seed,
                                                           weights=weights), positions, extent)
             for name in SUB_SCORES:
@@ -251,12 +257,12 @@ class GrillSpector2014PatchOrganization(BenchmarkBase):
             "colocalisations": {pair: {k: _none_if_nan(v) for k, v in values.items()}
                                 for pair, values in result["colocalisations"].items()},
             "selective_fractions": result["selective_fractions"],
-            "measure": self.measure,
-            **({"n_images_per_category": self.n_images_per_category} if self.measure == "t" else {}),
+            "measure": self.selectivity_measure,
+            **({"n_images_per_category": self.n_images_per_category} if self.selectivity_measure == "t" else {}),
             "patch_threshold": self.patch_threshold,
             "unit_threshold": self.unit_threshold,
             "threshold_origin": ("TDANN's t > 2 (patches) and t > 10 (selective units) for 288 on / 1,152 off "
-                                 "fLoc images, converted to d' by t = 15.18 d'" if self.measure == "dprime"
+                                 "fLoc images, converted to d' by t = 15.18 d'" if self.selectivity_measure == "dprime"
                                  else f"TDANN's t > 2 (patches) and t > 10 (selective units), t on "
                                       f"{self.n_images_per_category} images per category"),
             **self.params,
@@ -266,7 +272,7 @@ class GrillSpector2014PatchOrganization(BenchmarkBase):
             "n_resamples": self.n_resamples,
             "seed": self.seed,
             "reference_kind": "claims from papers (no data with a reliability): ceiling 1",
-            **PublishedClaims().describe(),
+            **self.ceiling_object.describe(),
             "score_scaling": ("raw = mean of four sub-scores in [0, 1]: multiple_face_patches = min(n, 2) / 2; "
                               "bodies_between_faces = max over face-patch pairs (A, B) and body patches C of "
                               "max(0, -cos ACB); characters_near_faces_and_bodies = mean excess co-localisation "
@@ -277,12 +283,13 @@ class GrillSpector2014PatchOrganization(BenchmarkBase):
             "domains": {domain: list(members) for domain, members in DOMAINS.items()},
         }
         details.update(extra_details or {})
-        return ceiled_score(raw, float(self.ceiling), error, details)
+        return Comparison(raw, error, details)
 
-    def __call__(self, model):
-        layer = require_region(model, REGION, IDENTIFIER)
+    def measure(self, recording, model, layer):
+        """(responses, categories, unit positions (mm), sheet extent, details); a ``ModelError`` for
+        units without positions."""
+        assembly = recording
         identifier = getattr(model, "identifier", type(model).__name__)
-        assembly = model.record(self.stimuli, REGION)
         if not (_has_coordinate(assembly, "tissue_x") and _has_coordinate(assembly, "tissue_y")):
             raise ModelError(f"{IDENTIFIER} needs cortical positions (tissue_x, tissue_y in mm) of the units of "
                              f"VTC layer {layer}, but model {identifier} gives none; give positions")
@@ -298,4 +305,4 @@ class GrillSpector2014PatchOrganization(BenchmarkBase):
         extra = {"layer": layer, "stimulus_set": getattr(self.stimuli, "identifier", None)}
         if "positions_by_default" in assembly.attrs:
             extra["positions_by_default"] = bool(assembly.attrs["positions_by_default"])
-        return self.score_selectivity(assembly.values, assembly["category"].values, positions, extent, extra)
+        return assembly.values, assembly["category"].values, positions, extent, extra

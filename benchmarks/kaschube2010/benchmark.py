@@ -50,19 +50,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from brainscore_core.benchmarks import BenchmarkBase
 
+from topobench.benchmark_base import Comparison, V1MapBenchmark
+from topobench.ceilings import PublishedClaims
 from topobench.errors import ModelError
-from topobench.map_figures import V1MapFigures
 from topobench.metrics.map_scale import map_scale
 from topobench.metrics.pinwheels import (KERNEL_UNITS, MIN_SIGMA_COLUMN_WIDTHS, MIN_UNITS_PER_SQUARED_SPACING,
                                          detect_pinwheels, units_per_squared_spacing)
 from topobench.metrics.smoothness import DEFAULT_BIN_EDGES_COLUMN_WIDTHS, difference_curve, smoothness_index
-from topobench.metrics.v1_maps import gridded_orientation_map, measure_v1_maps
-from topobench.scores import ceiled_score
+from topobench.metrics.v1_maps import gridded_orientation_map
 
 IDENTIFIER = "Kaschube2010.V1-pinwheel_density"
-REGION = "V1"
 
 BIBTEX = """@article{kaschube2010universality,
   title={Universality in the evolution of orientation columns in the visual cortex},
@@ -84,17 +82,21 @@ def density_score(density: float, reference: float, tolerance_octaves: float) ->
     return float(math.exp(-math.log2(density / reference) ** 2 / (2 * tolerance_octaves ** 2)))
 
 
-class KaschubePinwheelDensity(V1MapFigures, BenchmarkBase):
+class KaschubePinwheelDensity(V1MapBenchmark):
     """Pinwheels per squared column spacing of the V1 orientation map, against pi."""
 
-    datasets = ()  # the reference is a number from a paper (topobench.reference_data.kaschube2010)
+    identifier = IDENTIFIER
+    version = 2
+    bibtex = BIBTEX
+    no_datasets_reason = ("the reference is a number from a paper: pi pinwheels per squared column spacing "
+                          "(topobench.reference_data.kaschube2010); the gratings are generated")
 
     def __init__(self, min_peak_ratio: float = 2.0, max_near_ratio: float = 0.7,
                  max_scattered_near_ratio: float = 0.95,
                  min_units_per_squared_spacing: float = MIN_UNITS_PER_SQUARED_SPACING,
                  tolerance_octaves: float = 0.5, relative_threshold: float = 0.1, max_pairs: int = 1_000_000,
                  seed: int = 0):
-        super().__init__(identifier=IDENTIFIER, ceiling=None, version=2, parent=REGION, bibtex=BIBTEX)
+        super().__init__()
         self.min_peak_ratio = float(min_peak_ratio)
         self.max_near_ratio = float(max_near_ratio)
         self.max_scattered_near_ratio = float(max_scattered_near_ratio)
@@ -104,14 +106,32 @@ class KaschubePinwheelDensity(V1MapFigures, BenchmarkBase):
         self.max_pairs = int(max_pairs)
         self.seed = int(seed)
 
-    @property
-    def ceiling(self):
-        return 1.0
+    def make_ceiling(self) -> PublishedClaims:
+        """1: the reference is a number from a paper, without a reliability."""
+        return PublishedClaims()
+
+    def measure(self, recording, model, layer):
+        """(V1 maps, details, visual degrees of the model)."""
+        maps = super().measure(recording, model, layer)
+        details = {**self.map_details(maps),
+                   "model_map": gridded_orientation_map(maps.positions_mm, maps.orientation_deg), **maps.attrs}
+        return maps, details, getattr(model, "visual_degrees", None)
+
+    def compare(self, measurement) -> Comparison:
+        maps, details, visual_degrees = measurement
+        return self.compare_map(maps.positions_mm, maps.orientation_deg, channels=maps.channel, details=details,
+                                model_identifier=maps.model_identifier, visual_degrees=visual_degrees)
 
     def score_map(self, positions_mm, orientation_deg, channels=None, details=None, model_identifier: str = "",
                   visual_degrees: float | None = None):
         """Score an orientation map given as unit positions (mm) and preferences (deg); a ``ModelError``
         for a map that cannot be measured (see the module docstring)."""
+        return self.score(self.compare_map(positions_mm, orientation_deg, channels, details, model_identifier,
+                                           visual_degrees))
+
+    def compare_map(self, positions_mm, orientation_deg, channels=None, details=None, model_identifier: str = "",
+                    visual_degrees: float | None = None) -> Comparison:
+        """:meth:`score_map`'s comparison."""
         from topobench.reference_data.kaschube2010 import CITATION, PINWHEEL_DENSITY
         positions_mm = np.asarray(positions_mm, dtype=np.float64)
         orientation_deg = np.asarray(orientation_deg, dtype=np.float64)
@@ -126,7 +146,7 @@ class KaschubePinwheelDensity(V1MapFigures, BenchmarkBase):
                             "gates": {"spectral_peak_is_real": False, "smoothness_is_real": False,
                                       "organised": False},
                             "scored_zero_because": "the orientation map is constant: it has no column spacing"})
-            return ceiled_score(0.0, 1.0, 0.0, details)
+            return Comparison(0.0, 0.0, details)
         spacing = scale.spacing_mm
         edges = np.asarray(DEFAULT_BIN_EDGES_COLUMN_WIDTHS)
         curve = difference_curve(positions_mm, orientation_deg, edges * spacing, period=180.0, channels=channels,
@@ -152,7 +172,7 @@ class KaschubePinwheelDensity(V1MapFigures, BenchmarkBase):
                 f"{scale.source}) differ by {near_ratio:.2f} of random pairs (above "
                 f"{self.max_scattered_near_ratio}), as in a salt-and-pepper map; a map without columns has "
                 f"no pinwheels")})
-            return ceiled_score(0.0, 1.0, 0.0, details)
+            return Comparison(0.0, 0.0, details)
         subject = f"the V1 orientation map of model {model_identifier}" if model_identifier else "the orientation map"
         if not gates["spectral_peak_is_real"]:
             raise ModelError(
@@ -199,19 +219,7 @@ class KaschubePinwheelDensity(V1MapFigures, BenchmarkBase):
                              "y_mm": [round(float(y), 4) for y in smoothed.y_mm[::step]],
                              "origin": "lower (row 0 at the smallest y)"},
         })
-        return ceiled_score(raw, 1.0, 0.0, details)
-
-    def __call__(self, model):
-        maps = measure_v1_maps(model, self.identifier, self.relative_threshold)
-        if maps.n_responsive < 10:
-            raise ModelError(f"{self.identifier}: only {maps.n_responsive} responsive V1 units in model "
-                             f"{maps.model_identifier}; a map needs more")
-        details = {"layer": maps.layer, "n_units": maps.n_units, "n_responsive": maps.n_responsive,
-                   "relative_threshold": self.relative_threshold,
-                   "model_map": gridded_orientation_map(maps.positions_mm, maps.orientation_deg), **maps.attrs}
-        return self.score_map(maps.positions_mm, maps.orientation_deg, channels=maps.channel, details=details,
-                              model_identifier=maps.model_identifier,
-                              visual_degrees=getattr(model, "visual_degrees", None))
+        return Comparison(raw, 0.0, details)
 
 
 def _mm(value) -> str:

@@ -32,12 +32,11 @@ compare models that were placed alike.
 from __future__ import annotations
 
 import numpy as np
-from brainscore_core.benchmarks import BenchmarkBase
 
+from topobench.benchmark_base import Comparison, TopoBenchmark
 from topobench.errors import ModelError
 from topobench.metrics.wiring import ACTIVE_FRACTION, N_CLUSTERS, N_INIT, wiring_lengths
 from topobench.positions import SHEET_SIDE_MM, LayerPositions, retinotopic_positions
-from topobench.scores import ceiled_score
 
 VERSION = 1
 #: region -> (source block, target block), TDANN's V1-like and VTC-like pairs.
@@ -87,20 +86,22 @@ def layer_positions(model, layer: str) -> tuple[LayerPositions, bool]:
     return retinotopic_positions(layer, dims, SHEET_SIDE_MM[layer], seed=getattr(model, "positions_seed", 0)), True
 
 
-class MargalitWiringLength(BenchmarkBase):
+class MargalitWiringLength(TopoBenchmark):
     """Wiring length between consecutive blocks relative to shuffled positions (report-only)."""
 
+    version = VERSION
+    bibtex = BIBTEX
     datasets = ("floc",)
     family = "topography"
     report_only = True
+    no_controls_reason = ("reads two consecutive ResNet-18 blocks of a PyTorch model; the registered controls "
+                          "have no such blocks")
 
     def __init__(self, region: str, n_images: int = 100, n_clusters: int = N_CLUSTERS,
                  active_fraction: float = ACTIVE_FRACTION, n_init: int = N_INIT, seed: int = 0):
         if region not in LAYER_PAIRS:
             raise ValueError(f"region must be one of {', '.join(LAYER_PAIRS)}")
-        super().__init__(identifier=f"Margalit2024.{region}-wiring_length", ceiling=None, version=VERSION,
-                         parent=region, bibtex=BIBTEX)
-        self.region = region
+        super().__init__(identifier=f"Margalit2024.{region}-wiring_length", region=region)
         self.source_layer, self.target_layer = LAYER_PAIRS[region]
         self.n_images = int(n_images)
         self.n_clusters = int(n_clusters)
@@ -110,9 +111,11 @@ class MargalitWiringLength(BenchmarkBase):
 
     @property
     def ceiling(self):
+        """1: a measurement of the model, no brain reference."""
         return 1.0
 
-    def _check(self, model) -> None:
+    def check_region(self, model) -> None:
+        """The model must be a PyTorch model with both blocks (the region's layer is not used)."""
         identifier = getattr(model, "identifier", type(model).__name__)
         module = getattr(model, "module", None)
         if module is None or not hasattr(model, "activations"):
@@ -128,25 +131,40 @@ class MargalitWiringLength(BenchmarkBase):
                              f"{', '.join(missing)}; closest layer names: "
                              f"{closest_names(missing[0], [n for n in names if n])}")
 
-    def __call__(self, model):
-        self._check(model)
-        stimuli = floc_subset(self.n_images, self.seed)
+    def make_stimuli(self):
+        return floc_subset(self.n_images, self.seed)
+
+    def record(self, model, stimuli):
+        """Positions (and whether by default) and activations of the source and target blocks."""
         source_positions, source_default = layer_positions(model, self.source_layer)
         target_positions, target_default = layer_positions(model, self.target_layer)
-        source = model.activations(stimuli, self.source_layer)
-        target = model.activations(stimuli, self.target_layer)
-        result = wiring_lengths(source_positions.coordinates, source, target_positions.coordinates, target,
-                                target_side_mm=target_positions.sheet_side_mm, n_clusters=self.n_clusters,
-                                active_fraction=self.active_fraction, n_init=self.n_init, seed=self.seed)
+        return {"source_positions": source_positions, "target_positions": target_positions,
+                "positions_by_default": {self.source_layer: source_default, self.target_layer: target_default},
+                "source": model.activations(stimuli, self.source_layer),
+                "target": model.activations(stimuli, self.target_layer)}
+
+    def measure(self, recording, model, layer):
+        """(wiring lengths, the recording)."""
+        result = wiring_lengths(recording["source_positions"].coordinates, recording["source"],
+                                recording["target_positions"].coordinates, recording["target"],
+                                target_side_mm=recording["target_positions"].sheet_side_mm,
+                                n_clusters=self.n_clusters, active_fraction=self.active_fraction,
+                                n_init=self.n_init, seed=self.seed)
         if result.valid.sum() < 2:
             raise ModelError(f"{self.identifier}: blocks {self.source_layer}/{self.target_layer} of model "
                              f"{model.identifier} have no active unit for almost every fLoc image")
+        return result, recording
+
+    def compare(self, measurement) -> Comparison:
+        """The ratio to shuffled source positions (no reference)."""
+        result, recording = measurement
+        stimuli = self.stimuli
         summary = result.summary(seed=self.seed)
         details = {
             "source_layer": self.source_layer, "target_layer": self.target_layer,
-            "source_sheet_side_mm": float(source_positions.sheet_side_mm),
-            "target_sheet_side_mm": float(target_positions.sheet_side_mm),
-            "positions_by_default": {self.source_layer: source_default, self.target_layer: target_default},
+            "source_sheet_side_mm": float(recording["source_positions"].sheet_side_mm),
+            "target_sheet_side_mm": float(recording["target_positions"].sheet_side_mm),
+            "positions_by_default": recording["positions_by_default"],
             "stimuli": f"{stimuli.identifier} ({len(stimuli)} images, no scrambled, seed {self.seed})",
             "value": "mean wiring length / mean with shuffled source positions (< 1: shorter than random)",
             "report_only": True,
@@ -154,7 +172,7 @@ class MargalitWiringLength(BenchmarkBase):
                                   "no ceiling (ceiling 1)",
             **summary,
         }
-        return ceiled_score(result.ratio, 1.0, summary["ratio_error_bootstrap"], details)
+        return Comparison(result.ratio, summary["ratio_error_bootstrap"], details)
 
 
 class V1WiringLength(MargalitWiringLength):

@@ -43,25 +43,24 @@ a constant map scores 0 however smooth. raw = mean over the two sites of the
 model's agreement with that site. ceiling = the same quantity for a single
 macaque plane against the *other* site, averaged over the four planes (the two
 planes of one site are not independent: they are the same columns at two
-depths). A macaque plane entered as a model and scored against the other site
-alone therefore lands at 1 on average over the four planes.
+depths; ``topobench.ceilings.SiteAgainstSite``). A macaque plane entered as a
+model and scored against the other site alone therefore lands at 1 on average
+over the four planes.
 """
 from __future__ import annotations
 
 import functools
 
 import numpy as np
-from brainscore_core.benchmarks import BenchmarkBase
 from brainscore_core.metrics import Score
 
-from topobench.errors import ModelError
-from topobench.map_figures import V1MapFigures
+from topobench.benchmark_base import Comparison, V1MapBenchmark
+from topobench.ceilings import SiteAgainstSite
 from topobench.metrics.map_scale import map_scale
 from topobench.metrics.smoothness import (DEFAULT_BIN_EDGES_COLUMN_WIDTHS, curve_agreement, difference_curve,
                                           preference_spread, smoothness_index)
-from topobench.metrics.v1_maps import gridded_orientation_map, gridded_value_map, measure_v1_maps
+from topobench.metrics.v1_maps import gridded_orientation_map, gridded_value_map
 from topobench.reference_data.macaque_v1 import MACAQUE_COLUMN_WIDTH_MM  # 0.75 mm, with its source
-from topobench.scores import ceiled_score, mean_ceiling
 
 REGION = "V1"
 
@@ -118,9 +117,11 @@ def macaque_reference(feature: str, bin_edges_column_widths: tuple, column_width
     return {"panels": panels, "sites": sites, "min_spread": min(p["spread"] for p in panels.values())}
 
 
-class NauhausSmoothness(V1MapFigures, BenchmarkBase):
+class NauhausSmoothness(V1MapBenchmark):
     """Shuffle-normalised tuning-difference curve of a V1 map against macaque V1 (see the module docstring)."""
 
+    version = 2
+    bibtex = BIBTEX
     datasets = ("nauhaus2012_v1",)
 
     def __init__(self, feature: str = "orientation", bin_edges_column_widths=DEFAULT_BIN_EDGES_COLUMN_WIDTHS,
@@ -128,15 +129,13 @@ class NauhausSmoothness(V1MapFigures, BenchmarkBase):
                  max_pairs: int = 1_000_000, seed: int = 0):
         if feature not in FEATURES:
             raise ValueError(f"feature must be one of {', '.join(FEATURES)}, not '{feature}'")
-        identifier = f"Nauhaus2012.{REGION}-{feature}_smoothness"
-        super().__init__(identifier=identifier, ceiling=None, version=2, parent=REGION, bibtex=BIBTEX)
+        super().__init__(identifier=f"Nauhaus2012.{REGION}-{feature}_smoothness")
         self.feature = feature
         self.bin_edges_column_widths = tuple(float(edge) for edge in bin_edges_column_widths)
         self.macaque_column_width_mm = float(macaque_column_width_mm)
         self.relative_threshold = float(relative_threshold)
         self.max_pairs = int(max_pairs)
         self.seed = int(seed)
-        self._ceiling_score = None
 
     # -- reference ------------------------------------------------------------------
     @property
@@ -151,25 +150,47 @@ class NauhausSmoothness(V1MapFigures, BenchmarkBase):
         similarity = curve_agreement(ratio, reference["sites"][site]["ratio"])
         return float(similarity * factor) if np.isfinite(similarity) else 0.0
 
+    def make_ceiling(self) -> SiteAgainstSite:
+        """Each macaque plane against the other imaging site (``topobench.ceilings.SiteAgainstSite``)."""
+        panels = self.reference["panels"]
+        return SiteAgainstSite({letter: panel["site"] for letter, panel in panels.items()},
+                               lambda letter, site: self.agreement(panels[letter]["ratio"], panels[letter]["spread"],
+                                                                   site))
+
     def plane_agreements(self) -> dict:
         """Panel -> agreement of that single macaque plane with the other imaging site."""
-        reference = self.reference
-        return {letter: self.agreement(panel["ratio"], panel["spread"], 3 - panel["site"])
-                for letter, panel in reference["panels"].items()}
-
-    @property
-    def ceiling(self) -> Score:
-        if self._ceiling_score is None:
-            self._ceiling_score = mean_ceiling(self.plane_agreements().values())
-        return self._ceiling_score
+        return self.ceiling_object.per_plane()
 
     # -- scoring --------------------------------------------------------------------
-    def score_map(self, positions_mm, values, spacing_mm: float, channels=None, sites=(1, 2), details=None) -> Score:
-        """Score a map given as unit positions (mm), preferences (deg or cyc/deg) and its column spacing (mm).
+    def measure(self, recording, model, layer):
+        """(V1 maps, their scale, details)."""
+        maps = super().measure(recording, model, layer)
+        scale = map_scale(maps.positions_mm, maps.orientation_deg,
+                          visual_degrees=getattr(model, "visual_degrees", None))
+        details = {
+            **self.map_details(maps),
+            "scale": scale.summary(),
+            "column_spacing": scale.peak.summary(),
+            "model_map": gridded_orientation_map(maps.positions_mm, maps.orientation_deg)
+            if self.feature == "orientation" else gridded_value_map(maps.positions_mm, np.log2(maps.sf_cpd)),
+            "macaque_map": macaque_picture(self.reference, self.feature),
+            **maps.attrs,
+        }
+        return maps, scale, details
 
-        ``sites``: the macaque sites to compare with (both for a model; the other
-        site alone for a macaque plane entered as a model).
-        """
+    def compare(self, measurement) -> Comparison:
+        maps, scale, details = measurement
+        if scale.constant_map:
+            details["scored_zero_because"] = "the orientation map is constant: it has no column spacing"
+            return Comparison(0.0, 0.0, details)
+        values = maps.orientation_deg if self.feature == "orientation" else maps.sf_cpd
+        return self.compare_map(maps.positions_mm, values, scale.spacing_mm, channels=maps.channel, details=details)
+
+    def compare_map(self, positions_mm, values, spacing_mm: float, channels=None, sites=(1, 2),
+                    details=None) -> Comparison:
+        """A map given as unit positions (mm), preferences (deg or cyc/deg) and its column spacing (mm)
+        against the macaque sites ``sites`` (both for a model; the other site alone for a macaque plane
+        entered as a model)."""
         _kind, period, unit = FEATURES[self.feature]
         values = _to_metric_values(self.feature, values)
         edges_mm = np.asarray(self.bin_edges_column_widths) * spacing_mm
@@ -212,31 +233,11 @@ class NauhausSmoothness(V1MapFigures, BenchmarkBase):
         })
         # error: the spread of the ceiling over planes, carried into the ceiled score
         relative = float(ceiling.attrs["error"]) / max(float(ceiling), 1e-12)
-        return ceiled_score(raw, float(ceiling), min(1.0, raw / max(float(ceiling), 1e-12)) * relative, details)
+        return Comparison(raw, min(1.0, raw / max(float(ceiling), 1e-12)) * relative, details)
 
-    def __call__(self, model) -> Score:
-        maps = measure_v1_maps(model, self.identifier, self.relative_threshold)
-        if maps.n_responsive < 10:
-            raise ModelError(f"{self.identifier}: only {maps.n_responsive} responsive V1 units in model "
-                             f"{maps.model_identifier}; a map needs more")
-        scale = map_scale(maps.positions_mm, maps.orientation_deg,
-                          visual_degrees=getattr(model, "visual_degrees", None))
-        values = maps.orientation_deg if self.feature == "orientation" else maps.sf_cpd
-        details = {
-            "layer": maps.layer, "n_units": maps.n_units, "n_responsive": maps.n_responsive,
-            "relative_threshold": self.relative_threshold,
-            "scale": scale.summary(),
-            "column_spacing": scale.peak.summary(),
-            "model_map": gridded_orientation_map(maps.positions_mm, maps.orientation_deg)
-            if self.feature == "orientation" else gridded_value_map(maps.positions_mm, np.log2(maps.sf_cpd)),
-            "macaque_map": macaque_picture(self.reference, self.feature),
-            **maps.attrs,
-        }
-        if scale.constant_map:
-            details["scored_zero_because"] = "the orientation map is constant: it has no column spacing"
-            ceiling = self.ceiling
-            return ceiled_score(0.0, float(ceiling), 0.0, details)
-        return self.score_map(maps.positions_mm, values, scale.spacing_mm, channels=maps.channel, details=details)
+    def score_map(self, positions_mm, values, spacing_mm: float, channels=None, sites=(1, 2), details=None) -> Score:
+        """The score of a map (:meth:`compare_map`), e.g. a macaque plane entered as a model."""
+        return self.score(self.compare_map(positions_mm, values, spacing_mm, channels, sites, details))
 
 
 def macaque_picture(reference: dict, feature: str, step: int = 4) -> dict:

@@ -37,15 +37,12 @@ their own measurement noise); a random matrix and Gaussian-noise features about 
 from __future__ import annotations
 
 import numpy as np
-from brainscore_core.benchmarks import BenchmarkBase
-
 from brainscore_core.metrics import Score
 
+from topobench.benchmark_base import RESPONSES_NO_CONTROLS, Comparison, TopoBenchmark
 from topobench.ceilings import HeldOutSubject
 from topobench.errors import ModelError
-from topobench.model_interface import require_region
 from topobench.metrics.rsa import spearman, split_half_rsm, subject_correlations, upper_cells
-from topobench.scores import ceiled_score
 
 IDENTIFIER = "Nordt2023.VTC-rsa"
 REGION = "VTC"
@@ -66,14 +63,21 @@ def _rounded(matrix) -> list:
     return np.round(np.asarray(matrix, dtype=float), 4).tolist()
 
 
-class Nordt2023VtcRsa(BenchmarkBase):
+class Nordt2023VtcRsa(TopoBenchmark):
     """Rank correlation of the model's split-half category RSM with each child's VTC RSM."""
 
+    identifier = IDENTIFIER
+    version = 2
+    region = REGION
+    bibtex = BIBTEX
     datasets = ("floc", "nordt2023_vtc_rsm")
+    family = "responses"
+    report_only = False
+    no_controls_reason = RESPONSES_NO_CONTROLS
 
     def __init__(self, n_splits: int = 10, seed: int = 0, rois=None, min_age_years: float | None = None,
                  subjects=None, stimuli=None, reference=None):
-        super().__init__(identifier=IDENTIFIER, ceiling=None, version=2, parent=REGION, bibtex=BIBTEX)
+        super().__init__()
         self.n_splits = int(n_splits)
         self.seed = int(seed)
         self.rois = None if rois is None else tuple(rois)
@@ -81,7 +85,6 @@ class Nordt2023VtcRsa(BenchmarkBase):
         self.subjects = None if subjects is None else tuple(subjects)
         self._stimuli = stimuli
         self._reference = None
-        self._held_out_subject = None
         if reference is not None:
             self._reference = reference.subset(self.subjects) if self.subjects is not None else reference
 
@@ -95,32 +98,31 @@ class Nordt2023VtcRsa(BenchmarkBase):
             self._reference = reference.subset(self.subjects) if self.subjects is not None else reference
         return self._reference
 
-    @property
-    def held_out_subject(self) -> HeldOutSubject:
-        """The ceiling object: each subject against the mean of the others, on the 45 cells."""
-        if self._held_out_subject is None:
-            self._held_out_subject = HeldOutSubject(upper_cells(self.reference.matrices), spearman,
-                                                    self.reference.subjects)
-        return self._held_out_subject
+    def make_ceiling(self) -> HeldOutSubject:
+        """Each subject against the mean of the others, on the 45 off-diagonal cells: the ceiling is the
+        mean over subjects of corr(subject, mean of the others)."""
+        return HeldOutSubject(upper_cells(self.reference.matrices), spearman, self.reference.subjects)
 
     @property
-    def ceiling(self) -> Score:
-        """Mean over subjects of corr(subject, mean of the others) on the 45 off-diagonal cells."""
-        return self.held_out_subject.compute()
+    def held_out_subject(self) -> HeldOutSubject:
+        """The ceiling object (:attr:`ceiling_object`)."""
+        return self.ceiling_object
 
     def raw_per_target(self, model_matrix) -> np.ndarray:
         """corr(model, mean of the subjects other than s) for every subject s."""
         return self.held_out_subject.model_agreements(upper_cells(np.asarray(model_matrix, dtype=float)))
 
-    @property
-    def stimuli(self):
-        if self._stimuli is None:
-            from topobench.stimuli.floc import floc_stimuli
-            self._stimuli = floc_stimuli(include_scrambled=False)
-        return self._stimuli
+    def make_stimuli(self):
+        from topobench.stimuli.floc import floc_stimuli
+        return floc_stimuli(include_scrambled=False)
 
-    def score_matrix(self, model_matrix, extra_details: dict | None = None):
+    def score_matrix(self, model_matrix, extra_details: dict | None = None) -> Score:
         """The score of a 10 x 10 matrix in the reference's category order."""
+        return self.score(self.compare((model_matrix, extra_details)))
+
+    def compare(self, measurement) -> Comparison:
+        """(10 x 10 matrix, details) against the children's matrices (see the module docstring)."""
+        model_matrix, extra_details = measurement
         reference = self.reference
         model_matrix = np.asarray(model_matrix, dtype=float)
         if model_matrix.shape != (len(reference.categories),) * 2:
@@ -162,12 +164,12 @@ class Nordt2023VtcRsa(BenchmarkBase):
             "seed": self.seed,
         }
         details.update(extra_details or {})
-        return ceiled_score(raw, ceiling, error, details)
+        return Comparison(raw, error, details)
 
-    def __call__(self, model):
-        layer = require_region(model, REGION, IDENTIFIER)
+    def measure(self, recording, model, layer):
+        """(the model's 10 x 10 split-half matrix, details)."""
+        assembly = recording
         identifier = getattr(model, "identifier", type(model).__name__)
-        assembly = model.record(self.stimuli, REGION)
         categories = assembly["category"].values
         try:
             matrix, splits, n_units = split_half_rsm(assembly.values, categories, self.reference.categories,
@@ -183,4 +185,4 @@ class Nordt2023VtcRsa(BenchmarkBase):
                  "stimulus_set": getattr(self.stimuli, "identifier", None)}
         if "positions_by_default" in assembly.attrs:
             extra["positions_by_default"] = bool(assembly.attrs["positions_by_default"])
-        return self.score_matrix(matrix, extra)
+        return matrix, extra

@@ -28,14 +28,12 @@ by 0.2 about 0.78; an untuned population (CV 0.9 to 1) about 0.1
 from __future__ import annotations
 
 import numpy as np
-from brainscore_core.benchmarks import BenchmarkBase
 from brainscore_core.metrics import Score
 
-from topobench.errors import ModelError
-from topobench.model_interface import require_region
+from topobench.benchmark_base import RESPONSES_NO_CONTROLS, Comparison, TopoBenchmark
 from topobench.ceilings import SplitByAnimal
+from topobench.errors import ModelError
 from topobench.metrics.orientation_tuning import grating_tuning, responsive_threshold, responsive_units
-from topobench.scores import ceiled_score
 
 IDENTIFIER = "Ringach2002.V1-orientation_selectivity"
 REGION = "V1"
@@ -59,18 +57,24 @@ def _histogram(values) -> list:
     return counts.astype(int).tolist()
 
 
-class RingachOrientationSelectivity(BenchmarkBase):
+class RingachOrientationSelectivity(TopoBenchmark):
     """Distribution of circular variance of responsive V1 units vs. macaque V1 cells."""
 
+    identifier = IDENTIFIER
+    version = 1
+    region = REGION
+    bibtex = BIBTEX
     datasets = ("ringach2002_v1",)  # the gratings are generated, not downloaded
+    family = "responses"
+    report_only = False
+    no_controls_reason = RESPONSES_NO_CONTROLS
 
     def __init__(self, relative_threshold: float = 0.1, n_splits: int = 100, seed: int = 0, reference=None):
-        super().__init__(identifier=IDENTIFIER, ceiling=None, version=1, parent=REGION, bibtex=BIBTEX)
+        super().__init__()
         self.relative_threshold = float(relative_threshold)
         self.n_splits = int(n_splits)
         self.seed = int(seed)
         self._reference = reference  # a table like load_ringach2002()'s, e.g. to hold animals out in tests
-        self._ceiling = None
 
     @property
     def reference(self):
@@ -81,22 +85,52 @@ class RingachOrientationSelectivity(BenchmarkBase):
             self._reference = load_ringach2002()
         return self._reference
 
+    def make_ceiling(self) -> SplitByAnimal:
+        """Halves of the animals, the same for every model: mean over splits of 1 - KS(half A, half B)."""
+        return SplitByAnimal(self.reference["circular_variance"].to_numpy(), self.reference["animal"].to_numpy(),
+                             self.n_splits, self.seed)
+
     @property
     def split_by_animal(self) -> SplitByAnimal:
-        """The ceiling object: halves of the animals, the same for every model."""
-        if self._ceiling is None:
-            self._ceiling = SplitByAnimal(self.reference["circular_variance"].to_numpy(),
-                                          self.reference["animal"].to_numpy(), self.n_splits, self.seed)
-        return self._ceiling
+        """The ceiling object (:attr:`ceiling_object`)."""
+        return self.ceiling_object
 
-    @property
-    def ceiling(self) -> Score:
-        """Mean over splits of 1 - KS(half A, half B); independent of the model."""
-        return self.split_by_animal.compute()
+    def make_stimuli(self):
+        from topobench.stimuli.gratings import sine_gratings
+        return sine_gratings()
 
-    def score_values(self, variance, details: dict | None = None) -> Score:
-        """The score of circular variances (one per unit or cell): the part of ``__call__``
-        after measuring, usable on brain data (cells of animals held out of ``reference``)."""
+    def measure(self, recording, model, layer):
+        """(circular variances of the responsive units, details)."""
+        tuning = grating_tuning(recording, color="bw")
+        mean_response = tuning["mean_response"].to_numpy()
+        responsive = responsive_units(mean_response, self.relative_threshold)
+        variance = tuning["circular_variance"].to_numpy()[responsive]
+        variance = variance[np.isfinite(variance)]
+        threshold = responsive_threshold(mean_response, self.relative_threshold)
+        if variance.size == 0:
+            identifier = getattr(model, "identifier", type(model).__name__)
+            raise ModelError(f"{IDENTIFIER}: no responsive unit in V1 layer {layer} of model "
+                             f"{identifier}: no unit's mean response to the black/white gratings exceeds "
+                             f"{self.relative_threshold} x the layer's 99th percentile ({threshold:.4g}); "
+                             f"the layer may be silent for gratings or the wrong layer for V1")
+        details = {
+            "layer": layer,
+            "n_units": int(len(tuning)),
+            "n_responsive": int(responsive.sum()),
+            "n_responsive_scored": int(variance.size),
+            "relative_threshold": self.relative_threshold,
+            "threshold": threshold,
+            "threshold_rule": "mean b/w grating response > relative_threshold x 99th percentile of the layer",
+            "preferred_sf_cpd_counts": {f"{value:g}": int(count) for value, count in
+                                        tuning["preferred_sf_cpd"][responsive].value_counts().sort_index().items()},
+        }
+        if "positions_by_default" in recording.attrs:
+            details["positions_by_default"] = bool(recording.attrs["positions_by_default"])
+        return variance, details
+
+    def compare(self, measurement) -> Comparison:
+        """Circular variances (one per unit or cell) against the cells, on the ceiling's splits."""
+        variance, details = measurement
         variance = np.asarray(variance, dtype=float)
         variance = variance[np.isfinite(variance)]
         cells = self.reference
@@ -117,35 +151,9 @@ class RingachOrientationSelectivity(BenchmarkBase):
             "unceiled_ratio": float(result.ceiled),
             **self.split_by_animal.describe(),
         })
-        return ceiled_score(result.raw, result.ceiling, result.error, details)
+        return Comparison(result.raw, result.error, details, ceiling=result.ceiling)
 
-    def __call__(self, model) -> Score:
-        layer = require_region(model, REGION, IDENTIFIER)
-        identifier = getattr(model, "identifier", type(model).__name__)
-        from topobench.stimuli.gratings import sine_gratings
-        assembly = model.record(sine_gratings(), REGION)
-        tuning = grating_tuning(assembly, color="bw")
-        mean_response = tuning["mean_response"].to_numpy()
-        responsive = responsive_units(mean_response, self.relative_threshold)
-        variance = tuning["circular_variance"].to_numpy()[responsive]
-        variance = variance[np.isfinite(variance)]
-        threshold = responsive_threshold(mean_response, self.relative_threshold)
-        if variance.size == 0:
-            raise ModelError(f"{IDENTIFIER}: no responsive unit in V1 layer {layer} of model "
-                             f"{identifier}: no unit's mean response to the black/white gratings exceeds "
-                             f"{self.relative_threshold} x the layer's 99th percentile ({threshold:.4g}); "
-                             f"the layer may be silent for gratings or the wrong layer for V1")
-        details = {
-            "layer": layer,
-            "n_units": int(len(tuning)),
-            "n_responsive": int(responsive.sum()),
-            "n_responsive_scored": int(variance.size),
-            "relative_threshold": self.relative_threshold,
-            "threshold": threshold,
-            "threshold_rule": "mean b/w grating response > relative_threshold x 99th percentile of the layer",
-            "preferred_sf_cpd_counts": {f"{value:g}": int(count) for value, count in
-                                        tuning["preferred_sf_cpd"][responsive].value_counts().sort_index().items()},
-        }
-        if "positions_by_default" in assembly.attrs:
-            details["positions_by_default"] = bool(assembly.attrs["positions_by_default"])
-        return self.score_values(variance, details)
+    def score_values(self, variance, details: dict | None = None) -> Score:
+        """The score of circular variances (one per unit or cell): the part of ``__call__``
+        after measuring, usable on brain data (cells of animals held out of ``reference``)."""
+        return self.score(self.compare((variance, details)))

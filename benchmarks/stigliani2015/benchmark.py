@@ -21,12 +21,10 @@ more domains.
 from __future__ import annotations
 
 import numpy as np
-from brainscore_core.benchmarks import BenchmarkBase
 
+from topobench.benchmark_base import Comparison, TopoBenchmark
 from topobench.ceilings import PublishedClaims
-from topobench.model_interface import require_region
 from topobench.metrics.selectivity import DOMAINS, T_PER_DPRIME_FULL_FLOC, bootstrap_weights, domain_selectivity
-from topobench.scores import ceiled_score
 
 IDENTIFIER = "Stigliani2015.VTC-category_selectivity"
 REGION = "VTC"
@@ -54,35 +52,43 @@ def _fractions(selectivity: dict, threshold: float) -> tuple[dict, float, float]
     return per_domain, float(np.mean(count >= 1)), float(np.mean(count >= 2))
 
 
-class Stigliani2015CategorySelectivity(BenchmarkBase):
+class Stigliani2015CategorySelectivity(TopoBenchmark):
     """Fractions of VTC units selective for faces, bodies, characters, places and objects."""
 
+    identifier = IDENTIFIER
+    version = VERSION
+    region = REGION
+    bibtex = BIBTEX
     datasets = ("floc",)
     family = "topography"
     report_only = True
+    no_controls_reason = ("measures how many units are selective, not where they lie; no registered control has "
+                          "a known fraction of selective units")
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, n_resamples: int = 20, seed: int = 0,
                  stimuli=None):
-        super().__init__(identifier=IDENTIFIER, ceiling=None, version=VERSION, parent=REGION, bibtex=BIBTEX)
+        super().__init__()
         self.threshold = float(threshold)
         self.n_resamples = int(n_resamples)
         self.seed = int(seed)
         self._stimuli = stimuli
 
-    @property
-    def ceiling(self):
-        """1 (``topobench.ceilings.PublishedClaims``): no human fraction with a reliability."""
-        return PublishedClaims().compute()
+    def make_ceiling(self) -> PublishedClaims:
+        """1: no human fraction with a reliability."""
+        return PublishedClaims()
 
-    @property
-    def stimuli(self):
-        if self._stimuli is None:
-            from topobench.stimuli.floc import floc_stimuli
-            self._stimuli = floc_stimuli()
-        return self._stimuli
+    def make_stimuli(self):
+        from topobench.stimuli.floc import floc_stimuli
+        return floc_stimuli()
 
-    def score_responses(self, responses, categories, details=None):
+    def measure(self, recording, model, layer):
+        """(responses (images x units), image categories, details)."""
+        return (recording.values, recording["category"].values,
+                {"layer": layer, "stimulus_set": getattr(self.stimuli, "identifier", None)})
+
+    def compare(self, measurement) -> Comparison:
         from topobench.reference_data.stigliani2015 import CITATION, CLAIM, HUMAN_FRACTIONS
+        responses, categories, details = measurement
         responses = np.asarray(responses, dtype=np.float64)
         categories = np.asarray(categories).astype(str)
         per_domain, any_domain, several = _fractions(domain_selectivity(responses, categories), self.threshold)
@@ -108,12 +114,10 @@ class Stigliani2015CategorySelectivity(BenchmarkBase):
                                   "confidence",
             "claim": CLAIM, "reference": CITATION,
             "score_scale": "fraction of units selective (d' > threshold) for faces, bodies, characters or places",
-            **PublishedClaims().describe(),
+            **self.ceiling_object.describe(),
         })
-        return ceiled_score(any_domain, 1.0, error, details)
+        return Comparison(any_domain, error, details)
 
-    def __call__(self, model):
-        layer = require_region(model, REGION, IDENTIFIER)
-        assembly = model.record(self.stimuli, REGION)
-        return self.score_responses(assembly.values, assembly["category"].values,
-                                    {"layer": layer, "stimulus_set": getattr(self.stimuli, "identifier", None)})
+    def score_responses(self, responses, categories, details=None):
+        """The score of responses (images x units) to images of ``categories``."""
+        return self.score(self.compare((responses, categories, details)))

@@ -23,6 +23,12 @@ leaderboard configuration (``leaderboard/config.json``), else they are guessed
 from the identifier (a word of the metric among ``ridge``, ``pls``, ``rsa``,
 ``cka``, ``predictivity``, ``selectivity``: responses; ``engineering`` parent: engineering; anything else: topography) and
 the site says the family was guessed.
+
+**Controls.** A model whose registered factory (or whose object) declares a
+``family`` listed in the configuration's ``model_families`` with ``"ranked":
+false`` (the ``controls`` of ``topobench.models.controls``: maps with known
+answers) is shown beside the models, in a table of its own, with its scores,
+but is never ranked and has no aggregates (``Leaderboard.controls``).
 """
 from __future__ import annotations
 
@@ -47,6 +53,11 @@ DEFAULT_CONFIG = {
     "regions": ["V1", "V4", "VTC"],
     "families": ["topography", "responses"],
     "benchmarks": {},
+    "model_families": {
+        "controls": {"label": "Controls", "ranked": False,
+                     "description": "maps with known answers (topobench.models.controls): shown beside the "
+                                    "models, never ranked or aggregated"},
+    },
 }
 STATUS_FAILED = "failed"
 STATUS_MISSING = "missing"
@@ -323,12 +334,15 @@ class Leaderboard:
     benchmarks: list[BenchmarkInfo]
     tree: list[Node]
     entries: list[ModelEntry] = field(default_factory=list)
+    controls: list[ModelEntry] = field(default_factory=list)   # never ranked, no aggregates
+    controls_label: str = "Controls"
+    controls_description: str = ""
 
     def benchmark(self, identifier: str) -> BenchmarkInfo:
         return next(info for info in self.benchmarks if info.identifier == identifier)
 
     def entry(self, identifier: str) -> ModelEntry:
-        return next(entry for entry in self.entries if entry.identifier == identifier)
+        return next(entry for entry in self.entries + self.controls if entry.identifier == identifier)
 
 
 def latest_rows(rows, infos) -> dict[tuple[str, str], dict]:
@@ -359,6 +373,19 @@ def rank_entries(entries: list[ModelEntry]) -> list[ModelEntry]:
     return ordered
 
 
+def model_family(identifier: str) -> str | None:
+    """The family a registered model declares (an attribute ``family`` of its factory), else None."""
+    from topobench.registry import discover, model_registry
+    discover("model")
+    return getattr(model_registry.get(identifier), "family", None)
+
+
+def unranked_families(config: dict) -> dict:
+    """family -> its configuration, for every model family that is shown but never ranked or aggregated."""
+    return {name: entry for name, entry in (config.get("model_families") or {}).items()
+            if isinstance(entry, dict) and not entry.get("ranked", True)}
+
+
 def build_leaderboard(store=None, models=None, benchmarks=None, config: dict | None = None,
                       infos: list[BenchmarkInfo] | None = None, include_unregistered: bool = False) -> Leaderboard:
     """The leaderboard from ``store`` (a ``ResultsStore`` or its URL; default ``ResultsStore()``).
@@ -382,9 +409,15 @@ def build_leaderboard(store=None, models=None, benchmarks=None, config: dict | N
         stored = {model for model, _ in latest} if include_unregistered else set()
         model_ids = sorted(set(names("model")) | stored)
     tree = aggregation_tree(infos, config)
-    entries = []
+    unranked = unranked_families(config)
+    entries, controls = [], []
     for model in model_ids:
         cells = {info.identifier: cell_from_row(latest.get((model, info.identifier))) for info in infos}
-        entries.append(ModelEntry(model, cells, aggregate(tree, cells)))
+        if unranked and model_family(model) in unranked:
+            controls.append(ModelEntry(model, cells, {}))
+        else:
+            entries.append(ModelEntry(model, cells, aggregate(tree, cells)))
+    first = next(iter(unranked.values()), {})
     return Leaderboard(str(config.get("title", DEFAULT_CONFIG["title"])), str(config.get("description", "")),
-                       infos, tree, rank_entries(entries))
+                       infos, tree, rank_entries(entries), sorted(controls, key=lambda entry: entry.identifier),
+                       str(first.get("label", "Controls")), str(first.get("description", "")))

@@ -49,9 +49,9 @@ def cmd_run(args) -> int:
     summary = run_leaderboard(args.models, args.benchmarks, store, jobs=args.jobs, scheduler=args.scheduler,
                               retry_failed=args.retry_failed, threads=args.threads, imports=args.imports,
                               progress=not args.quiet)
-    from topobench.results import _redacted
+    from topobench.redact import redact_url
     print(summary.text())
-    print(f"stored in {_redacted(store.url)}")
+    print(f"stored in {redact_url(store.url)}")
     return 0
 
 

@@ -22,6 +22,21 @@ Where the work runs:
 Every pair runs with ``threads`` torch threads (default 1) wherever it runs, so
 the same pair gives the same score locally and on a cluster (DESIGN.md,
 "Conventions").
+
+Faults of the machine are never results. The store is opened and checked
+before any work (and results an earlier run had to spool are imported first);
+a fault that is not the model's (data host unreachable, disk full, the store
+gone: :func:`topobench.scoring.environment_fault`) stops the run with one line
+and stores nothing for that pair, so the next run scores it. A row stored as
+failed by an older topobench for such a fault (:func:`is_fault_message`) is
+scored again too, like any status other than ``'ok'`` and ``'failed'``.
+
+Two runs on one store do not score a pair twice: :func:`score_pair` takes the
+pair's lease in the store first (:meth:`ResultsStore.acquire_lease`, renewed
+every minute while the pair runs, released when it ends), skips a pair another
+run holds, and, holding the lease, skips a pair that got a new row since this
+run planned it. A lease whose holder was killed expires, or is taken over at once
+when the holder was a process of this host.
 """
 from __future__ import annotations
 
@@ -37,9 +52,24 @@ from dataclasses import dataclass, field
 
 from topobench.errors import TopobenchError, UnknownPluginError
 from topobench.leaderboard.aggregate import LeaderboardError, _unique
-from topobench.results import STATUS_FAILED, STATUS_OK, ResultsStore, utc_now
+from topobench.results import LEASE_SECONDS, STATUS_FAILED, STATUS_OK, ResultSpooled, ResultsStore, utc_now
 
 log = logging.getLogger(__name__)
+
+#: An outcome that is not a result: another run holds the pair, or stored a row for it meanwhile.
+STATUS_ELSEWHERE = "elsewhere"
+#: What an older topobench stored as a model's failure when the machine was at fault (the text of
+#: its message): such rows are scored again, never skipped.
+FAULT_MESSAGE_MARKERS = ("is unreachable", "No space left on device", "[Errno 28]", "Disk quota exceeded",
+                         "Read-only file system", "[Errno 30]", "Permission denied", "[Errno 13]",
+                         "database or disk is full", "disk I/O error", "cannot cache ", "was lost while "
+                         "downloading")
+
+
+def is_fault_message(message) -> bool:
+    """Whether a stored failure's message is a fault of the machine, not of the model."""
+    text = str(message or "")
+    return any(marker in text for marker in FAULT_MESSAGE_MARKERS)
 
 
 # ----------------------------------------------------------------------------- records
@@ -53,6 +83,8 @@ class Task:
     version: str                    # the benchmark's current version
     weights_sha256: str | None      # the model's current weights (None: unknown)
     load_error: str | None = None   # the model could not be loaded while planning
+    seen_row_id: int | None = None  # the newest row of the pair at this version when planned
+    recheck: bool = False           # skip the pair if it got a newer row since (another run scored it)
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -66,7 +98,7 @@ class Outcome:
     model: str
     benchmark: str
     version: str
-    status: str                     # 'ok' | 'failed'
+    status: str                     # 'ok' | 'failed' | 'elsewhere' (another run has it; nothing stored)
     score: float | None = None
     message: str | None = None
     seconds: float = 0.0
@@ -86,6 +118,8 @@ class RunSummary:
     skipped_ok: list[Task]
     skipped_failed: list[Task]
     seconds: float
+    elsewhere: list[Outcome] = field(default_factory=list)  # held or scored by another run meanwhile
+    imported: int = 0                                        # spooled results imported at the start
 
     @property
     def ok(self) -> list[Outcome]:
@@ -96,11 +130,14 @@ class RunSummary:
         return [outcome for outcome in self.outcomes if outcome.status != STATUS_OK]
 
     def text(self) -> str:
-        skipped = len(self.skipped_ok) + len(self.skipped_failed)
+        skipped = len(self.skipped_ok) + len(self.skipped_failed) + len(self.elsewhere)
         lines = [f"scored {len(self.outcomes)} pair(s): {len(self.ok)} ok, {len(self.failed)} failed; "
                  f"skipped {skipped}: {len(self.skipped_ok)} already scored, {len(self.skipped_failed)} "
                  f"failed before" + (" (--retry-failed scores them again)" if self.skipped_failed else "")
+                 + (f", {len(self.elsewhere)} being or just scored by another run" if self.elsewhere else "")
                  + f"; {self.seconds:.1f} s"]
+        if self.imported:
+            lines.append(f"imported {self.imported} spooled result(s) an earlier run could not store")
         if self.failed:
             lines.append("failed:")
             for outcome in sorted(self.failed, key=lambda o: (o.model, o.benchmark)):
@@ -159,14 +196,95 @@ def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}"
 
 
+def _fault(error: BaseException, doing: str):
+    """The fault of the machine ``error`` is (raise it, store nothing), or None (the model's failure)."""
+    from topobench.scoring import environment_fault
+    return environment_fault(error, doing)
+
+
+class _LeaseKeeper:
+    """Renews a pair's lease in a background thread while the pair is scored (its own connection)."""
+
+    def __init__(self, store: ResultsStore, model: str, benchmark: str, version: str, token: str,
+                 seconds: float = LEASE_SECONDS):
+        self.store, self.key, self.token, self.seconds = store, (model, benchmark, version), token, seconds
+        self.every = max(0.05, min(60.0, seconds / 4))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease {model} {benchmark}", daemon=True)
+
+    def _run(self):
+        try:
+            while not self._stop.wait(self.every):
+                try:
+                    if not self.store.renew_lease(*self.key, self.token, self.seconds):
+                        log.warning("the lease of %s %s was taken over (it had expired)", *self.key[:2])
+                        return
+                except Exception as error:  # noqa: BLE001 - the pair goes on; its lease may expire
+                    # info, not warning: a store that is down says so on its own line when the row is written
+                    log.info("cannot renew the lease of %s %s: %s", *self.key[:2], error)
+        finally:
+            with contextlib.suppress(Exception):
+                self.store.close()  # this thread's connection only
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+
+@contextlib.contextmanager
+def _leased(store: ResultsStore, model: str, benchmark: str, version: str, seen_row_id=None,
+            recheck: bool = False):
+    """Hold the pair's lease while the body runs (renewed, then released); yields None to score the
+    pair, or why it is left alone: another run holds its lease, or (``recheck``) its newest row is no
+    longer ``seen_row_id`` because another run stored one since this run planned it."""
+    token = store.acquire_lease(model, benchmark, version)
+    if token is None:
+        lease = store.lease(model, benchmark, version) or {}
+        yield f"being scored by another run ({lease.get('holder', 'unknown holder')})"
+        return
+    try:
+        with _LeaseKeeper(store, model, benchmark, version, token):
+            reason = None
+            if recheck:
+                newest = store.latest(model, benchmark, version)
+                if newest is not None and newest["id"] != seen_row_id:
+                    reason = f"scored by another run meanwhile (row {newest['id']}, {newest['status']})"
+            yield reason
+    finally:
+        try:
+            store.release_lease(model, benchmark, version, token)
+        except Exception as error:  # noqa: BLE001 - it expires by itself (and a dead holder's at once)
+            log.info("cannot release the lease of %s %s: %s", model, benchmark, error)
+
+
 def score_pair(model_id: str, benchmark_id: str, version: str, store_url: str, threads: int = 1,
-               imports=(), no_cache: bool = False, batch: str | None = None) -> Outcome:
-    """Score one pair and commit its row to the store at ``store_url``; never raises for the pair.
+               imports=(), no_cache: bool = False, batch: str | None = None, seen_row_id: int | None = None,
+               recheck: bool = False) -> Outcome:
+    """Score one pair and commit its row to the store at ``store_url``.
 
     Runs in this process or on a Dask worker. A model or benchmark that cannot
     be loaded is stored as failed, like a benchmark that raises. Pairs of one
     ``batch`` reuse the model loaded for the previous pair of the same model.
+    The pair's lease is held while it runs: a pair another run holds gives an
+    outcome ``'elsewhere'`` and nothing is stored; so does, with ``recheck``, a
+    pair whose newest row is no longer ``seen_row_id``. A fault of the machine
+    (:func:`topobench.scoring.environment_fault`) and a result that had to be
+    spooled (:class:`ResultSpooled`) are raised, with nothing stored for the pair.
     """
+    clock = time.perf_counter()
+    store = _store(store_url)
+    with _leased(store, model_id, benchmark_id, version, seen_row_id, recheck) as elsewhere:
+        if elsewhere is not None:
+            return Outcome(model_id, benchmark_id, str(version), STATUS_ELSEWHERE, None, elsewhere,
+                           time.perf_counter() - clock)
+        return _score_pair(model_id, benchmark_id, version, store, threads, imports, no_cache, batch)
+
+
+def _score_pair(model_id, benchmark_id, version, store, threads, imports, no_cache, batch) -> Outcome:
     import torch
     from topobench.registry import load_benchmark
     from topobench.scoring import score_model
@@ -174,7 +292,6 @@ def score_pair(model_id: str, benchmark_id: str, version: str, store_url: str, t
     warnings.filterwarnings("ignore", message=".*should explicitly define __slots__")  # as the CLI does
     import_modules(imports)
     torch.set_num_threads(int(threads))
-    store = _store(store_url)
     clock, started = time.perf_counter(), utc_now()
 
     def failure(message, weights=None, benchmark_version=version):
@@ -186,10 +303,16 @@ def score_pair(model_id: str, benchmark_id: str, version: str, store_url: str, t
     try:
         benchmark = load_benchmark(benchmark_id)
     except Exception as error:  # noqa: BLE001 - stored as failed
+        fault = _fault(error, f"benchmark {benchmark_id} cannot be loaded")
+        if fault is not None:
+            raise fault from error
         return failure(f"benchmark {benchmark_id} cannot be loaded: {_error_text(error)}")
     try:
         model = _model(model_id, no_cache, batch)
     except Exception as error:  # noqa: BLE001 - stored as failed
+        fault = _fault(error, f"model {model_id} cannot be loaded")
+        if fault is not None:
+            raise fault from error
         return failure(f"model {model_id} cannot be loaded: {_error_text(error)}",
                        benchmark_version=benchmark.version)
     if model.identifier != model_id:
@@ -214,7 +337,9 @@ def plan(models=None, benchmarks=None, store: ResultsStore | None = None, retry_
          imports=(), progress: bool = False) -> Plan:
     """Which pairs to score (see the module docstring); unknown names raise before any work.
 
-    Loads each model once (one at a time) for the sha256 of its weights.
+    Loads each model once (one at a time) for the sha256 of its weights. A model
+    or benchmark that cannot be loaded because of a fault of the machine raises
+    it (nothing is planned, nothing stored).
     """
     from tqdm import tqdm
     from topobench.registry import load_benchmark, load_model, names
@@ -234,6 +359,9 @@ def plan(models=None, benchmarks=None, store: ResultsStore | None = None, retry_
         except UnknownPluginError:
             raise
         except Exception as error:
+            fault = _fault(error, f"benchmark {benchmark_id} cannot be constructed")
+            if fault is not None:
+                raise fault from error
             raise LeaderboardError(f"benchmark {benchmark_id} cannot be constructed: {_error_text(error)}; fix "
                                    f"its plugin or leave it out with --benchmarks") from error
     ok_rows, newest = set(), {}
@@ -249,20 +377,26 @@ def plan(models=None, benchmarks=None, store: ResultsStore | None = None, retry_
         try:
             model = load_model(model_id)
         except Exception as error:  # noqa: BLE001 - every pair of this model fails, stored as such
+            fault = _fault(error, f"model {model_id} cannot be loaded")
+            if fault is not None:
+                raise fault from error
             load_error = f"model {model_id} cannot be loaded: {_error_text(error)}"
         else:
             weights = _weights(model)
             del model
         for benchmark_id in benchmark_ids:
             version = versions[benchmark_id]
-            task = Task(model_id, benchmark_id, version, weights, load_error)
             key = (model_id, benchmark_id, version)
+            last = newest.get(key)
+            task = Task(model_id, benchmark_id, version, weights, load_error,
+                        seen_row_id=None if last is None else last["id"], recheck=True)
             if key + ((weights if weights is not None else "*"),) in ok_rows:
                 result.skipped_ok.append(task)
                 continue
-            last = newest.get(key)
-            if (not retry_failed and last is not None and last["status"] != STATUS_OK
-                    and last["model_weights_sha256"] == weights):
+            # A failure of the model is skipped; a fault of the machine (any other status, or a failure an
+            # older topobench stored for a fault) is scored again.
+            if (not retry_failed and last is not None and last["status"] == STATUS_FAILED
+                    and not is_fault_message(last["message"]) and last["model_weights_sha256"] == weights):
                 result.skipped_failed.append(task)
                 continue
             result.tasks.append(task)
@@ -306,6 +440,30 @@ def dask_client(jobs: int | None = None, scheduler: str | None = None):
         cluster.close()
 
 
+def _store_load_error(task: Task, store: ResultsStore, threads: int) -> Outcome:
+    """A pair whose model did not load while planning: stored as failed, under the pair's lease."""
+    with _leased(store, task.model, task.benchmark, task.version, task.seen_row_id, task.recheck) as elsewhere:
+        if elsewhere is not None:
+            return Outcome(task.model, task.benchmark, task.version, STATUS_ELSEWHERE, None, elsewhere, 0.0)
+        row_id = store.record_failure(task.model, None, task.benchmark, task.version, task.load_error,
+                                      utc_now(), provenance={"torch_threads": int(threads)})
+        return Outcome(task.model, task.benchmark, task.version, STATUS_FAILED, None, task.load_error, 0.0,
+                       row_id)
+
+
+def _stopped(error: BaseException, task: Task, finished: int) -> BaseException:
+    """``error`` (a fault of the machine) with what the run did: it stops here, nothing stored for the
+    pair, the finished ones are stored, and the same command continues."""
+    if isinstance(error, ResultSpooled):
+        return error  # already says where the result is and how it is imported
+    note = (f"; the run stopped at {task.model} {task.benchmark} (nothing stored for it); {finished} pair(s) "
+            f"finished before are stored: run the same command again once it is fixed")
+    try:
+        return type(error)(str(error) + note)
+    except Exception:  # noqa: BLE001 - an exception class with another signature: as it is
+        return error
+
+
 def _record_lost(task: Task, error: BaseException, store: ResultsStore, since) -> Outcome:
     """A pair whose worker died: stored as failed unless the worker stored a row after all."""
     row = store.latest(task.model, task.benchmark, task.version)
@@ -342,10 +500,7 @@ def execute(tasks, store: ResultsStore, jobs: int = 1, scheduler: str | None = N
     runnable = []
     for task in tasks:
         if task.load_error:  # nothing to ship: the model does not load
-            row_id = store.record_failure(task.model, None, task.benchmark, task.version, task.load_error,
-                                          utc_now(), provenance={"torch_threads": int(threads)})
-            done(Outcome(task.model, task.benchmark, task.version, STATUS_FAILED, None, task.load_error, 0.0,
-                         row_id))
+            done(_store_load_error(task, store, threads))
         else:
             runnable.append(task)
     try:
@@ -353,8 +508,16 @@ def execute(tasks, store: ResultsStore, jobs: int = 1, scheduler: str | None = N
             previous = torch.get_num_threads()
             try:
                 for task in runnable:
-                    done(score_pair(task.model, task.benchmark, task.version, store.url, threads, tuple(imports),
-                                    no_cache, batch))
+                    try:
+                        outcome = score_pair(task.model, task.benchmark, task.version, store.url, threads,
+                                             tuple(imports), no_cache, batch, task.seen_row_id, task.recheck)
+                    except TopobenchError as error:  # a fault of the machine: stop, one line
+                        finished = sum(o.status != STATUS_ELSEWHERE for o in outcomes)
+                        stopped = _stopped(error, task, finished)
+                        if stopped is error:
+                            raise
+                        raise stopped from error
+                    done(outcome)
             finally:
                 torch.set_num_threads(previous)
                 _local.model = None
@@ -373,16 +536,23 @@ def _execute_dask(client, tasks, store, threads, imports, no_cache, since, batch
     futures = {}
     for index, task in enumerate(tasks):
         future = client.submit(score_pair, task.model, task.benchmark, task.version, store.url, int(threads),
-                               tuple(imports), no_cache, batch, key=f"topobench-score-{batch[:12]}-{index}",
-                               pure=False, priority=-index)
+                               tuple(imports), no_cache, batch, task.seen_row_id, task.recheck,
+                               key=f"topobench-score-{batch[:12]}-{index}", pure=False, priority=-index)
         futures[future] = task
+    finished = 0
     try:
         for future in as_completed(list(futures)):
             task = futures[future]
             try:
                 outcome = future.result()
+            except TopobenchError as error:  # a fault of the machine on the worker: stop, one line
+                stopped = _stopped(error, task, finished)
+                if stopped is error:
+                    raise
+                raise stopped from error
             except Exception as error:  # noqa: BLE001 - a lost worker, stored as failed
                 outcome = _record_lost(task, error, store, since)
+            finished += outcome.status != STATUS_ELSEWHERE
             done(outcome)
     except BaseException:
         client.cancel(list(futures))
@@ -395,14 +565,21 @@ def run_leaderboard(models=None, benchmarks=None, store: ResultsStore | str | No
     """Score every missing pair of ``models`` x ``benchmarks`` (default: all registered).
 
     ``store``: a :class:`ResultsStore` or its URL (default ``ResultsStore()``).
-    Returns a :class:`RunSummary`; every row is already committed.
+    Returns a :class:`RunSummary`; every row is already committed. The store is
+    checked before any work (:class:`~topobench.results.StoreUnavailable`: one
+    line, exit 3) and results spooled by an earlier run are imported into it first.
     """
     clock = time.perf_counter()
     store = store if isinstance(store, ResultsStore) else ResultsStore(store)
+    store.check()
+    imported = len(store.import_spool().imported)
     import_modules(imports)
     todo = plan(models, benchmarks, store, retry_failed, imports, progress)
     if scheduler and store.url.startswith("sqlite"):
+        from topobench.redact import redact_url
         log.warning("the results store is the SQLite file %s: every Dask worker must see that same file "
-                    "(use PostgreSQL through TOPOBENCH_DB_URL for workers on other machines)", store.url)
+                    "(use PostgreSQL through TOPOBENCH_DB_URL for workers on other machines)", redact_url(store.url))
     outcomes = execute(todo.tasks, store, jobs, scheduler, client, threads, imports, progress=progress)
-    return RunSummary(outcomes, todo.skipped_ok, todo.skipped_failed, time.perf_counter() - clock)
+    elsewhere = [outcome for outcome in outcomes if outcome.status == STATUS_ELSEWHERE]
+    return RunSummary([outcome for outcome in outcomes if outcome.status != STATUS_ELSEWHERE], todo.skipped_ok,
+                      todo.skipped_failed, time.perf_counter() - clock, elsewhere, imported)

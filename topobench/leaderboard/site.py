@@ -2,11 +2,14 @@
 
 ``build_site(leaderboard, out)`` writes::
 
-    index.html                 the table: rank, model, aggregates, every benchmark (sortable)
-    models/<model>.html        one model: aggregates, every benchmark with provenance, figures
+    index.html                 the table: rank, model, aggregates, every benchmark (sortable); then the
+                               controls (maps with known answers), never ranked or aggregated
+    models/<model>.html        one model (or control): aggregates, every benchmark with provenance, figures
     benchmarks/<id>.html       one benchmark: description, bibtex, every model, figures
     figures/<id>/<model>/...   the benchmarks' pictures (see below)
-    scores.csv, scores.json    every number, 4 decimals, stable order
+    scores.csv, scores.json    every number, 4 decimals, stable order (controls too, rank empty)
+    validity.html, validity.json  the validity table of ``topobench validity`` (when its JSON exists:
+                               ``leaderboard/validity.json`` beside the configuration, or ``validity=``)
     style.css, sort.js
 
 Nothing in it depends on when or where it was built: two builds from the same
@@ -41,7 +44,7 @@ IMAGE_SUFFIXES = {".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp"}
 MAX_DETAILS_CHARS = 20_000
 CSV_COLUMNS = ("model", "rank", "item", "kind", "region", "family", "report_only", "benchmark_version",
                "status", "score", "raw", "ceiling", "error", "n_failed", "n_missing", "weights_sha256",
-               "topobench_version", "message")
+               "topobench_version", "message", "model_family")
 
 STYLE = """\
 body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }
@@ -64,6 +67,8 @@ dd { margin: 0; }
 pre { background: #f7f7f7; padding: 0.5rem; overflow-x: auto; font-size: 0.8rem; }
 figure { display: inline-block; margin: 0.5rem; } figure img { max-width: 480px; border: 1px solid #ddd; }
 .level-family td:first-child { padding-left: 1.5rem; } .level-region td:first-child { padding-left: 3rem; }
+td.meets { background: #e3f4e3; } td.misses { background: #fbe3e3; color: #a00; font-weight: bold; }
+td.unavailable { color: #999; font-size: 0.8rem; text-align: left; }
 """
 
 SORT_JS = """\
@@ -272,6 +277,9 @@ def scores_json(board: Leaderboard) -> str:
                                    for key, value in entry.aggregates.items()},
                     "benchmarks": {identifier: _cell_record(cell) for identifier, cell in entry.cells.items()}}
                    for entry in board.entries],
+        "controls": [{"identifier": entry.identifier, "rank": None, "family": "controls",
+                      "benchmarks": {identifier: _cell_record(cell) for identifier, cell in entry.cells.items()}}
+                     for entry in board.controls],
     }
     from topobench.results import to_jsonable
     return json.dumps(to_jsonable(data), indent=1, sort_keys=True, allow_nan=False) + "\n"
@@ -281,14 +289,15 @@ def scores_csv(board: Leaderboard) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for entry in board.entries:
-        for node in board.tree:
+    for entry in board.entries + board.controls:
+        model_family = "controls" if entry.rank is None else "models"
+        for node in board.tree if entry.rank is not None else ():
             value = entry.aggregates[node.key]
             region = node.key.split(".", 1)[1] if node.level == "region" else ""
             family = node.key.split(".", 1)[0] if node.level != "overall" else ""
             writer.writerow([entry.identifier, entry.rank, node.key, "aggregate", region, family, "", "",
                              "ok" if value.complete else "incomplete", fmt4(value.score), "", "", "",
-                             value.n_failed, value.n_missing, "", "", ""])
+                             value.n_failed, value.n_missing, "", "", "", model_family])
         for info in board.benchmarks:
             cell = entry.cells[info.identifier]
             row = cell.row or {}
@@ -296,13 +305,37 @@ def scores_csv(board: Leaderboard) -> str:
                              str(info.report_only).lower(), info.version, cell.status, fmt4(cell.score),
                              fmt4(cell.raw), fmt4(cell.ceiling), fmt4(cell.error), "", "",
                              row.get("model_weights_sha256") or "", row.get("topobench_version") or "",
-                             _first_line(cell.message) if cell.status != STATUS_OK else ""])
+                             _first_line(cell.message) if cell.status != STATUS_OK else "", model_family])
     return out.getvalue()
 
 
 # ----------------------------------------------------------------------------- pages
 
-def _index(board: Leaderboard, model_slugs, benchmark_slugs) -> str:
+def _controls_table(board: Leaderboard, model_slugs, depth: int, validity: bool) -> str:
+    """The controls beside the models: their benchmark cells, no rank, no aggregate."""
+    if not board.controls:
+        return ""
+    up = "../" * depth
+    heads = [_header("Control", "text", "text")]
+    for info in board.benchmarks:
+        heads.append(_header(info.identifier, css="report-only" if info.report_only else "",
+                             title=f"{info.identifier} v{info.version}"))
+    rows = []
+    for entry in board.controls:
+        cells = [f"<td class=\"text\"><a href=\"{up}models/{model_slugs[entry.identifier]}.html\">"
+                 f"{e(entry.identifier)}</a></td>"]
+        cells += [_score_cell(entry.cells[info.identifier], info.report_only) for info in board.benchmarks]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    link = (f" The <a href=\"{up}validity.html\">validity table</a> says what each topography benchmark "
+            f"makes of them." if validity else "")
+    return (f"<h2 id=\"controls\">{e(board.controls_label)}</h2>\n"
+            f"<p class=\"note\">{e(board.controls_description or 'maps with known answers')}. Never ranked, "
+            f"in no aggregate.{link}</p>\n"
+            "<table class=\"sortable\" id=\"controls-table\">\n<thead><tr>" + "".join(heads)
+            + "</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>\n")
+
+
+def _index(board: Leaderboard, model_slugs, benchmark_slugs, validity: bool = False) -> str:
     heads = [_header("Rank", first="ascending"), _header("Model", "text", "text")]
     heads += [_header(node.label, css="aggregate", title=_node_title(node)) for node in board.tree]
     for info in board.benchmarks:
@@ -333,8 +366,12 @@ def _index(board: Leaderboard, model_slugs, benchmark_slugs) -> str:
               "(<span class=\"incomplete\"></span> marks such an aggregate); report-only benchmarks are in no "
               "aggregate. <a href=\"scores.csv\">scores.csv</a> &middot; <a href=\"scores.json\">scores.json</a>"
               "</p>\n"
+            + ("<p class=\"note\"><a href=\"validity.html\">Validity</a>: every topography benchmark on "
+               "brain data, positive controls, shuffled twins, salt-and-pepper and constant maps.</p>\n"
+               if validity else "")
             + "<table class=\"sortable\" id=\"leaderboard\">\n<thead><tr>" + "".join(heads)
             + "</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>\n"
+            + _controls_table(board, model_slugs, 0, validity)
             + f"<h2>Benchmarks</h2>\n<ul>\n{listing}\n</ul>\n")
     return _page(board.title, body, 0)
 
@@ -372,7 +409,7 @@ def _provenance_html(cell: Cell) -> str:
 
 def _model_page(board: Leaderboard, entry, benchmark_slugs, figures) -> str:
     aggregate_rows = []
-    for node in board.tree:
+    for node in board.tree if entry.aggregates else ():
         value = entry.aggregates[node.key]
         aggregate_rows.append(f"<tr class=\"level-{node.level}\"><td class=\"text\">{e(node.label)}</td>"
                               + _aggregate_cell(value) + "</tr>")
@@ -394,11 +431,12 @@ def _model_page(board: Leaderboard, entry, benchmark_slugs, figures) -> str:
         body += _provenance_html(cell) + _figure_html(figures.get((entry.identifier, info.identifier), []), 1)
         sections.append(f"<h3 id=\"{e(slug(info.identifier))}\">{e(info.identifier)} v{e(info.version)}</h3>\n"
                         f"{body}")
-    rank = f"rank {entry.rank} of {len(board.entries)}"
+    rank = (f"rank {entry.rank} of {len(board.entries)}" if entry.rank is not None else
+            f"{board.controls_label.lower()}: never ranked, in no aggregate")
     body = (f"<p><a href=\"../index.html\">&larr; {e(board.title)}</a></p>\n<h1>{e(entry.identifier)}</h1>\n"
             f"<p>{rank}</p>\n"
             + ("<h2>Aggregates</h2>\n<table>\n<tbody>\n" + "\n".join(aggregate_rows) + "\n</tbody>\n</table>\n"
-               if board.tree else "")
+               if board.tree and entry.aggregates else "")
             + "<h2>Benchmarks</h2>\n<table class=\"sortable\" id=\"benchmarks\">\n<thead><tr>"
             + _header("Benchmark", "text", "text") + _header("Region", "text", "text")
             + _header("Family", "text", "text") + _header("Score") + _header("Raw") + _header("Ceiling")
@@ -423,6 +461,23 @@ def _benchmark_page(board: Leaderboard, info, model_slugs, figures) -> str:
         pictures = figures.get((entry.identifier, info.identifier), [])
         if pictures:
             sections.append(f"<h3>{e(entry.identifier)}</h3>\n{_figure_html(pictures, 1)}")
+    control_rows = []
+    for entry in board.controls:
+        cell = entry.cells[info.identifier]
+        control_rows.append(f"<tr><td class=\"text\"><a href=\"../models/{model_slugs[entry.identifier]}.html\">"
+                            f"{e(entry.identifier)}</a></td>" + _score_cell(cell)
+                            + f"<td>{fmt4(cell.raw)}</td><td>{fmt4(cell.ceiling)}</td><td>{fmt4(cell.error)}</td>"
+                            + f"<td class=\"text\">{e(_first_line(cell.message)) if cell.status != STATUS_OK else ''}"
+                              f"</td></tr>")
+        pictures = figures.get((entry.identifier, info.identifier), [])
+        if pictures:
+            sections.append(f"<h3>{e(entry.identifier)} (control)</h3>\n{_figure_html(pictures, 1)}")
+    controls = ("" if not control_rows else
+                f"<h2>{e(board.controls_label)}</h2>\n<p class=\"note\">never ranked, in no aggregate</p>\n"
+                "<table class=\"sortable\" id=\"controls\">\n<thead><tr>"
+                + _header("Control", "text", "text") + _header("Score") + _header("Raw") + _header("Ceiling")
+                + _header("Error") + _header("Message", "text", "text")
+                + "</tr></thead>\n<tbody>\n" + "\n".join(control_rows) + "\n</tbody>\n</table>\n")
     family = e(info.family) + (" (guessed from the identifier)" if info.family_source == "guessed" else "")
     role = ("report only: part of no aggregate" if info.report_only else
             "counted in the aggregates" if info.aggregated else "part of no aggregate")
@@ -434,9 +489,118 @@ def _benchmark_page(board: Leaderboard, info, model_slugs, figures) -> str:
             + _header("Model", "text", "text") + _header("Score") + _header("Raw") + _header("Ceiling")
             + _header("Error") + _header("Message", "text", "text")
             + "</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>\n"
+            + controls
             + ("<h2>Figures</h2>\n" + "\n".join(sections) + "\n" if sections else "")
             + (f"<h2>Reference</h2>\n<pre>{e(info.bibtex)}</pre>\n" if info.bibtex else ""))
     return _page(f"{info.identifier}: {board.title}", body, 1)
+
+
+# ----------------------------------------------------------------------------- validity
+
+def default_validity_path() -> Path | None:
+    """``validity.json`` beside the leaderboard configuration (``leaderboard/validity.json``), if it exists."""
+    from topobench.leaderboard.aggregate import default_config_path
+    config = default_config_path()
+    candidate = config.parent / "validity.json" if config is not None else None
+    return candidate if candidate is not None and candidate.is_file() else None
+
+
+def load_validity(validity) -> dict | None:
+    """The validity table: a dict, a path to its JSON, or None for :func:`default_validity_path`."""
+    if isinstance(validity, dict):
+        return validity
+    path = Path(validity) if validity is not None else default_validity_path()
+    if path is None:
+        return None
+    try:
+        table = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise SiteError(f"validity table {path} does not exist; make it with `topobench validity --out "
+                        f"{path}`") from None
+    except json.JSONDecodeError as error:
+        raise SiteError(f"validity table {path} is not valid JSON ({error}); make it again with "
+                        f"`topobench validity --out {path}`") from None
+    if not isinstance(table, dict) or not {"benchmarks", "subjects", "cells"} <= set(table):
+        raise SiteError(f"validity table {path} lacks 'benchmarks', 'subjects' or 'cells'; make it again with "
+                        f"`topobench validity --out {path}`")
+    return table
+
+
+def _validity_cell(cell: dict | None) -> str:
+    if not cell:
+        return "<td class=\"missing\" data-value=\"-2\">&ndash;</td>"
+    status = cell.get("status")
+    if status == "not applicable":
+        return f"<td class=\"missing\" data-value=\"-2\" title=\"{e(cell.get('message'))}\">n/a</td>"
+    if status == "not available":
+        return f"<td class=\"unavailable\" data-value=\"-2\" title=\"{e(cell.get('message'))}\">no data</td>"
+    if status == "refused":
+        css = "meets" if cell.get("meets") else "misses"
+        return (f"<td class=\"{css}\" data-value=\"-1\" title=\"refused: {e(cell.get('message'))}\">refused"
+                f"{'' if cell.get('meets') else ' &#x2717;'}</td>")
+    if status != "ok":
+        return (f"<td class=\"failed\" data-value=\"-1\" title=\"{e(cell.get('message'))}\">failed</td>")
+    value = cell.get("unclipped", cell.get("score"))
+    css = {True: "meets", False: "misses"}.get(cell.get("meets"), "")
+    title = f"expected {cell.get('expected', '')}" + (
+        f"; score {fmt4(cell.get('score'))} (clipped at 1)" if "unclipped" in cell else "")
+    reason = (cell.get("details") or {}).get("scored_zero_because")
+    if reason:
+        title += f"; {reason}"
+    return (f"<td class=\"{css}\" data-value=\"{fmt4(value)}\" title=\"{e(title)}\">{fmt4(value)}"
+            f"{'' if cell.get('meets') is not False else ' &#x2717;'}</td>")
+
+
+def _validity_page(table: dict, title: str, model_slugs: dict) -> str:
+    benchmarks = table["benchmarks"]
+    heads = [_header("Subject", "text", "text"), _header("Kind", "text", "text"), _header("Expected", "text", "text")]
+    heads += [_header(info["identifier"], css="report-only" if info.get("report_only") else "",
+                      title=f"v{info.get('version')}" + (f": {info['note']}" if info.get("note") else ""))
+              for info in benchmarks]
+    rows = []
+    for subject in table["subjects"]:
+        identifier = subject["identifier"]
+        name = (f"<a href=\"models/{model_slugs[identifier]}.html\">{e(identifier)}</a>"
+                if identifier in model_slugs else e(identifier))
+        expected = (table.get("expectations") or {}).get(subject.get("kind"), "")
+        cells = table["cells"].get(identifier, {})
+        rows.append(f"<tr><td class=\"text\" title=\"{e(subject.get('description'))}\">{name}</td>"
+                    f"<td class=\"text\">{e(subject.get('kind'))}</td><td class=\"text\">{e(expected)}</td>"
+                    + "".join(_validity_cell(cells.get(info["identifier"])) for info in benchmarks) + "</tr>")
+    summary = []
+    for info in benchmarks:
+        entry = (table.get("summary") or {}).get(info["identifier"], {})
+        missed = entry.get("missed") or []
+        summary.append(f"<li><strong>{e(info['identifier'])}</strong> v{e(info.get('version'))}: "
+                       f"{len(entry.get('met') or [])} expectation(s) met, "
+                       + (f"<span class=\"incomplete\">missed by {e(', '.join(missed))}</span>" if missed
+                          else "none missed")
+                       + (f"; {e(info['note'])}" if info.get("note") else "") + "</li>")
+    notes = []
+    for subject in table["subjects"]:
+        if subject.get("truth"):
+            notes.append(f"<li>{e(subject['identifier'])}: the map's own answer "
+                         f"<code>{e(json.dumps(subject['truth'], sort_keys=True))}</code></li>")
+        for identifier, cell in sorted(table["cells"].get(subject["identifier"], {}).items()):
+            if cell.get("status") == "not available":
+                notes.append(f"<li>{e(subject['identifier'])} on {e(identifier)}: {e(cell.get('message'))}</li>")
+            if cell.get("parts"):
+                parts = ", ".join(f"{letter} {fmt4(part.get('unclipped'))}"
+                                  for letter, part in sorted(cell["parts"].items()))
+                notes.append(f"<li>{e(subject['identifier'])} on {e(identifier)}: per held-out plane {e(parts)}; "
+                             f"{e(cell.get('note', ''))}</li>")
+    body = (f"<p><a href=\"index.html\">&larr; {e(title)}</a></p>\n<h1>{e(table.get('title', 'Validity'))}</h1>\n"
+            + (f"<p>{e(table.get('description'))}</p>\n" if table.get("description") else "")
+            + "<p class=\"note\">Each cell is the benchmark's ceiled score (brain data: the mean over held-out "
+              "planes before clipping at 1). Green: as expected; red with &#x2717;: not as expected; n/a: the "
+              "benchmark scores another region; no data: brain data cannot be entered as a model (see the "
+              "notes); refused: the benchmark declined the map with a message (hover for it). "
+              "<a href=\"validity.json\">validity.json</a></p>\n"
+            + "<table class=\"sortable\" id=\"validity\">\n<thead><tr>" + "".join(heads)
+            + "</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>\n"
+            + "<h2>Per benchmark</h2>\n<ul>\n" + "\n".join(summary) + "\n</ul>\n"
+            + ("<h2>Notes</h2>\n<ul>\n" + "\n".join(notes) + "\n</ul>\n" if notes else ""))
+    return _page(f"Validity: {title}", body, 0)
 
 
 # ----------------------------------------------------------------------------- build
@@ -458,8 +622,12 @@ def _write(path: Path, text: str) -> None:
     path.write_bytes(text.encode("utf-8"))
 
 
-def build_site(board: Leaderboard, out) -> Path:
+def build_site(board: Leaderboard, out, validity=None) -> Path:
     """Write the site for ``board`` into the folder ``out`` (replaced whole); returns it.
+
+    ``validity``: the validity table (a dict or the path of its JSON); by default
+    ``validity.json`` beside the leaderboard configuration when it exists. With
+    one, the site has ``validity.html`` and a copy of the JSON.
 
     ``out`` must be missing, empty, or a site written before (it holds the file
     ``.topobench-site``): anything else is refused rather than deleted.
@@ -470,11 +638,12 @@ def build_site(board: Leaderboard, out) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        model_slugs = _slugs(entry.identifier for entry in board.entries)
+        table = load_validity(validity)
+        model_slugs = _slugs(entry.identifier for entry in board.entries + board.controls)
         benchmark_slugs = _slugs(info.identifier for info in board.benchmarks)
         objects = _benchmark_objects(board)
         figures = {}
-        for entry in board.entries:
+        for entry in board.entries + board.controls:
             for info in board.benchmarks:
                 folder = staging / "figures" / benchmark_slugs[info.identifier] / model_slugs[entry.identifier]
                 found = _figures(objects.get(info.identifier), entry.cells[info.identifier], folder, staging)
@@ -483,8 +652,11 @@ def build_site(board: Leaderboard, out) -> Path:
         _write(staging / MARKER, "written by `topobench leaderboard build`; the folder is replaced whole\n")
         _write(staging / "style.css", STYLE)
         _write(staging / "sort.js", SORT_JS)
-        _write(staging / "index.html", _index(board, model_slugs, benchmark_slugs))
-        for entry in board.entries:
+        _write(staging / "index.html", _index(board, model_slugs, benchmark_slugs, validity=table is not None))
+        if table is not None:
+            _write(staging / "validity.html", _validity_page(table, board.title, model_slugs))
+            _write(staging / "validity.json", json.dumps(table, indent=1, sort_keys=True, allow_nan=False) + "\n")
+        for entry in board.entries + board.controls:
             _write(staging / "models" / f"{model_slugs[entry.identifier]}.html",
                    _model_page(board, entry, benchmark_slugs, figures))
         for info in board.benchmarks:

@@ -191,7 +191,7 @@ def load_trunk_weights(path) -> dict[str, torch.Tensor]:
             raise ModelError(f"{path} holds neither {CHECKPOINT_FILE} nor weights.pt")
     if not path.is_file():
         raise ModelError(f"weights file {path} does not exist")
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    state = _load_weights_only(path)
     if isinstance(state, dict) and "trunk" in state:
         state = state["trunk"]
     if not isinstance(state, dict):
@@ -206,7 +206,7 @@ def load_head_weights(path) -> dict[str, torch.Tensor] | None:
         path = path / CHECKPOINT_FILE
     if not path.is_file():
         return None
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    state = _load_weights_only(path)
     return state.get("head") if isinstance(state, dict) else None
 
 
@@ -287,17 +287,45 @@ def _prepare_losses(path: Path, columns: list[str], keep_until: int) -> None:
 
 
 def _rng_state(device: torch.device) -> dict:
+    """Every RNG state as tensors and plain values (the checkpoint loads with ``weights_only=True``)."""
+    kind, keys, position, has_gauss, cached_gaussian = np.random.get_state()
+    version, internal, gauss_next = random.getstate()
     return {"torch": torch.get_rng_state(),
             "cuda": torch.cuda.get_rng_state_all() if device.type == "cuda" else None,
-            "numpy": np.random.get_state(), "python": random.getstate()}
+            "numpy": {"kind": str(kind), "keys": torch.from_numpy(np.asarray(keys, dtype=np.int64)),
+                      "pos": int(position), "has_gauss": int(has_gauss), "cached_gaussian": float(cached_gaussian)},
+            "python": {"version": int(version), "internal": torch.tensor(internal, dtype=torch.int64),
+                       "gauss_next": gauss_next}}
 
 
 def _restore_rng(state: dict, device: torch.device) -> None:
     torch.set_rng_state(state["torch"])
     if device.type == "cuda" and state.get("cuda") is not None:
         torch.cuda.set_rng_state_all(state["cuda"])
-    np.random.set_state(state["numpy"])
-    random.setstate(state["python"])
+    numpy_state, python_state = state["numpy"], state["python"]
+    if isinstance(numpy_state, dict):
+        numpy_state = (numpy_state["kind"], numpy_state["keys"].numpy().astype(np.uint32), numpy_state["pos"],
+                       numpy_state["has_gauss"], numpy_state["cached_gaussian"])
+    np.random.set_state(numpy_state)  # (a tuple in checkpoints of topobench-tdann-checkpoint/1 before this)
+    if isinstance(python_state, dict):
+        python_state = (python_state["version"], tuple(int(v) for v in python_state["internal"].tolist()),
+                        python_state["gauss_next"])
+    random.setstate(python_state)
+
+
+def _load_weights_only(path):
+    """``torch.load(weights_only=True)``: tensors and plain values, never code from a file (numpy
+    arrays and scalars allowed, as older checkpoints stored numpy's RNG state)."""
+    import pickle
+    from topobench.tdann.import_vissl import _checkpoint_globals
+    try:
+        with torch.serialization.safe_globals(_checkpoint_globals()):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - a foreign or broken file
+        kind = ("holds objects other than tensors and plain values (topobench runs nothing from a file)"
+                if isinstance(error, pickle.UnpicklingError) else f"does not load ({type(error).__name__})")
+        raise ModelError(f"{path} {kind}; give a topobench training checkpoint, an exported weights.pt or a "
+                         f"state dict saved with torch.save(model.state_dict(), ...)") from None
 
 
 def _atomic_save(obj, path: Path) -> None:
@@ -311,8 +339,8 @@ def _atomic_save(obj, path: Path) -> None:
 
 
 def load_checkpoint(path) -> dict:
-    """A training checkpoint (our own file: pickled RNG states, so not ``weights_only``)."""
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    """A training checkpoint (tensors and plain values: loaded with ``weights_only=True``)."""
+    state = _load_weights_only(path)
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ModelError(f"{path} is not a topobench TDANN training checkpoint")
     return state
