@@ -15,14 +15,8 @@ MACAQUE_COLUMN_WIDTH_SOURCE = ("Margalit, E. et al. (2024). A unifying framework
                                "early and higher ventral visual cortex. Neuron. (0.75 mm per macaque V1 "
                                "hypercolumn, as used in its analyses)")
 
-#: Cytochrome-oxidase blobs of macaque V1: about 0.15-0.2 mm across and about 0.5 mm apart
-#: (Livingstone & Hubel 1984, J Neurosci 4:309-356; Horton & Hubel 1981, Nature 292:762-764).
-#: The colour-clustering benchmark counts pairs closer than a blob's radius-to-diameter scale,
-#: 0.2 column widths (0.15 mm at 0.75 mm per column), as "near".
-BLOB_DIAMETER_MM = (0.15, 0.2)
-BLOB_SPACING_MM = 0.5
-BLOB_SOURCE = ("Livingstone, M. S. & Hubel, D. H. (1984). Anatomy and physiology of a color system in the primate "
-               "visual cortex. J Neurosci 4(1):309-356; Horton, J. C. & Hubel, D. H. (1981). Regular patchy "
-               "distribution of cytochrome oxidase staining in primary visual cortex of macaque monkey. Nature "
-               "292:762-764")
+#: The blob numbers the colour benchmark scores against (CO blob spacing 0.590 mm and
+#: density 3.67 / mm^2) are in ``reference_data/murphy1998.py``, beside their source.
+#: "Near" pairs for the colour-clustering index: closer than 0.2 column widths
+#: (0.15 mm at 0.75 mm per column), about a blob's radius.
 NEAR_COLUMN_WIDTHS = 0.2
