@@ -21,9 +21,32 @@ from typing import Callable
 
 from topobench.errors import UnknownPluginError
 
-model_registry: dict[str, Callable] = {}
-benchmark_registry: dict[str, Callable] = {}
-stimulus_set_registry: dict[str, Callable] = {}
+class PluginTable(dict):
+    """name -> factory. A plugin file imported twice under two module names (pytest's importlib
+    mode imports a plugin folder's ``test.py`` through ``benchmarks.<plugin>`` as well as
+    ``topobench.benchmarks.<plugin>``) keeps one class: the one of the installed name
+    (``topobench.*``). A different factory replaces the old one, as plain assignment does."""
+
+    def __setitem__(self, name, factory):
+        previous = self.get(name)
+        if (previous is not None and previous is not factory and _same_source(previous, factory)
+                and str(getattr(previous, "__module__", "")).startswith("topobench.")):
+            return
+        super().__setitem__(name, factory)
+
+
+def _same_source(first, second) -> bool:
+    import inspect
+    try:
+        return (getattr(first, "__qualname__", None) == getattr(second, "__qualname__", object())
+                and inspect.getfile(first) == inspect.getfile(second))
+    except TypeError:
+        return False
+
+
+model_registry: dict[str, Callable] = PluginTable()
+benchmark_registry: dict[str, Callable] = PluginTable()
+stimulus_set_registry: dict[str, Callable] = PluginTable()
 dataset_registry: dict = {}  # name -> reference_data.Dataset, filled by topobench.reference_data
 
 _REGISTRIES = {"model": model_registry, "benchmark": benchmark_registry,
