@@ -333,6 +333,13 @@ def _weights(model) -> str | None:
     return stored_weights(model)
 
 
+def is_control(model_id: str) -> bool:
+    """Whether a registered model is a control (family ``controls``, ``topobench.models.controls``)."""
+    from topobench.registry import discover, model_registry
+    discover("model")
+    return getattr(model_registry.get(model_id), "family", None) == "controls"
+
+
 def plan(models=None, benchmarks=None, store: ResultsStore | None = None, retry_failed: bool = False,
          imports=(), progress: bool = False) -> Plan:
     """Which pairs to score (see the module docstring); unknown names raise before any work.
@@ -364,6 +371,8 @@ def plan(models=None, benchmarks=None, store: ResultsStore | None = None, retry_
                 raise fault from error
             raise LeaderboardError(f"benchmark {benchmark_id} cannot be constructed: {_error_text(error)}; fix "
                                    f"its plugin or leave it out with --benchmarks") from error
+    certifies = {benchmark_id: set(getattr(load_benchmark(benchmark_id), "controls", ()) or ())
+                 for benchmark_id in benchmark_ids}
     ok_rows, newest = set(), {}
     for row in store.rows():  # oldest first: the last one seen is the newest
         key = (row["model_identifier"], row["benchmark_identifier"], row["benchmark_version"])
@@ -385,6 +394,8 @@ def plan(models=None, benchmarks=None, store: ResultsStore | None = None, retry_
             weights = _weights(model)
             del model
         for benchmark_id in benchmark_ids:
+            if is_control(model_id) and model_id not in certifies[benchmark_id]:
+                continue  # a control is scored only on the benchmarks that declare it
             version = versions[benchmark_id]
             key = (model_id, benchmark_id, version)
             last = newest.get(key)
