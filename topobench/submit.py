@@ -3,7 +3,7 @@
 From the command line::
 
     topobench score --checkpoint model.pt --arch resnet18 [BENCHMARK ...|--all]
-        [--positions DIR] [--layers V1=layer2.0,V4=layer3.1,VTC=layer4.1]
+        [--positions DIR | --layout toponets] [--layers V1=layer2.0,V4=layer3.1,VTC=layer4.1]
         [--name NAME] [--image-size 224] [--visual-degrees 8]
 
 From Python::
@@ -19,6 +19,12 @@ accepted: a dict holding the state dict under ``state_dict``, ``model``,
 executed. ``--positions DIR`` holds one ``<layer>.npz`` per layer
 (``topobench.positions.LayerPositions.save``); a committed layer without one is
 placed by TDANN's default retinotopic placement and its scores say so.
+``--layout toponets`` instead places every committed layer as TopoNets (Deb et al. 2025,
+ICLR) lays out its units: the channels on TopoNets' 2-D sheet (``topoloss``'s row-major
+reshaping), one copy of it at each retinotopic location, in mm on TDANN's sheet of the layer
+(:func:`topobench.toponets.toponets_positions`). The published TopoNets ResNet-18 checkpoints
+are scored with ``--arch resnet18-blurpool --layout toponets`` (their network blurs before
+its strided convolutions, so their keys read ``layer2.0.conv1.conv.weight``).
 
 Everything a submitter can get wrong is checked before any benchmark runs, and
 answered with one message that names the fix (``ModelError``; the CLI exits
@@ -53,6 +59,11 @@ def _resnet18(num_classes):
     return resnet18(num_classes=num_classes)
 
 
+def _resnet18_blurpool(num_classes):
+    from topobench.toponets import resnet18_blurpool
+    return resnet18_blurpool(num_classes=num_classes)
+
+
 def _efficientnet_lite0(num_classes):
     from topobench.nets.efficientnet_lite import efficientnet_lite0
     return efficientnet_lite0(num_classes=num_classes)
@@ -75,6 +86,9 @@ from topobench.models.efficientnet_lite0_imagenet import model as _LITE0  # noqa
 #: TensorFlow-Lite input scaling of ``efficientnet-lite0-imagenet``.
 ARCHITECTURES: dict[str, Architecture] = {
     "resnet18": Architecture(_resnet18, "fc.", {"V1": "layer2.0", "V4": "layer3.1", "VTC": "layer4.1"}),
+    # TopoNets' published ResNet-18s (FFCV's network: a blur before the strided convolutions)
+    "resnet18-blurpool": Architecture(_resnet18_blurpool, "fc.", {"V1": "layer2.0", "V4": "layer3.1",
+                                                                  "VTC": "layer4.1"}),
     "efficientnet-lite0": Architecture(_efficientnet_lite0, "_fc.", dict(_LITE0.REGION_LAYERS),
                                        mean=_LITE0.MEAN, std=_LITE0.STD),
 }
@@ -230,18 +244,41 @@ def _validated(model: PytorchModel) -> PytorchModel:
 
 
 # ----------------------------------------------------------------------------- models
+def _check_layout(layout, positions) -> str | None:
+    """``layout``: None or 'tdann' (TDANN's default placement) or 'toponets'; not with ``positions``."""
+    from topobench.toponets import LAYOUTS
+    if layout is None:
+        return None
+    if layout not in LAYOUTS:
+        raise InputError(f"unknown layout {layout!r}; --layout takes one of {', '.join(LAYOUTS)}")
+    if layout == "toponets" and positions is not None:
+        raise InputError("--layout toponets and --positions both place the units; give one of them")
+    return layout
+
+
+def _apply_layout(model: PytorchModel, layout: str | None) -> PytorchModel:
+    if layout == "toponets":
+        from topobench.toponets import toponets_layout
+        model._positions.update(toponets_layout(model))
+    return model
+
+
 def model_from_checkpoint(checkpoint, arch: str, positions=None, layers=None, name: str | None = None,
-                          image_size: int = 224, visual_degrees: float = 8.0) -> PytorchModel:
+                          image_size: int = 224, visual_degrees: float = 8.0,
+                          layout: str | None = None) -> PytorchModel:
     """A checkpoint of a known architecture as a topobench model, checked before it is scored.
 
     ``layers``: region -> layer (dict or ``'V1=layer2.0,...'``), default the
     architecture's TDANN-like commitments; ``positions``: folder of
     ``<layer>.npz`` or dict; ``name``: the identifier (default the checkpoint's
-    file stem and the first 8 hex digits of the weights' sha256).
+    file stem and the first 8 hex digits of the weights' sha256); ``layout``:
+    'toponets' places every committed layer as TopoNets does
+    (:func:`topobench.toponets.toponets_positions`; not with ``positions``).
     """
     from topobench.naming import check_model_name, safe_name
     if name is not None:
         check_model_name(name)  # before any file is read
+    layout = _check_layout(layout, positions)
     if arch not in ARCHITECTURES:
         raise ModelError(f"unknown architecture '{arch}'; --arch takes one of {', '.join(ARCHITECTURES)} "
                          f"(for another network use topobench.score(model=<nn.Module>, layers=...) or "
@@ -253,6 +290,10 @@ def model_from_checkpoint(checkpoint, arch: str, positions=None, layers=None, na
     state_dict = read_checkpoint(checkpoint)
     classifier = f"{architecture.classifier_prefix}weight"
     num_classes = int(state_dict[classifier].shape[0]) if classifier in state_dict else None
+    if arch == "resnet18" and any(key.endswith(".blur_filter") for key in state_dict):
+        raise ModelError(f"checkpoint {checkpoint} holds blur filters ('...blur_filter'): it is a ResNet-18 with "
+                         f"a blur before its strided convolutions, as TopoNets' published checkpoints; give "
+                         f"--arch resnet18-blurpool")
     module = architecture.build(num_classes)
     load_checked_state_dict(module, state_dict, f"checkpoint {checkpoint}", arch)
     sha = state_dict_sha256(module)
@@ -260,12 +301,14 @@ def model_from_checkpoint(checkpoint, arch: str, positions=None, layers=None, na
     model = PytorchModel(module, identifier, regions, visual_degrees=visual_degrees, image_size=image_size,
                          positions=read_positions(positions), weights_sha256=sha, mean=architecture.mean,
                          std=architecture.std)
-    return _validated(model)
+    return _validated(_apply_layout(model, layout))
 
 
 def model_from_module(module: torch.nn.Module, layers, positions=None, identifier: str | None = None,
-                      image_size: int = 224, visual_degrees: float = 8.0, **kwargs) -> PytorchModel:
-    """An ``nn.Module`` as a topobench model (``layers``: region -> module name), checked now."""
+                      image_size: int = 224, visual_degrees: float = 8.0, layout: str | None = None,
+                      **kwargs) -> PytorchModel:
+    """An ``nn.Module`` as a topobench model (``layers``: region -> module name), checked now;
+    ``layout='toponets'``: TopoNets' placement of every committed layer (not with ``positions``)."""
     if not isinstance(module, torch.nn.Module):
         raise ModelError(f"model must be a torch.nn.Module or a topobench model, got {type(module).__name__}")
     regions = parse_layers(layers) if layers else {}
@@ -273,13 +316,14 @@ def model_from_module(module: torch.nn.Module, layers, positions=None, identifie
         names = [n for n, _ in module.named_modules() if n]
         raise ModelError(f"give layers for the regions, e.g. layers={{'V1': '{names[0] if names else 'layer'}'}}; "
                          f"the module's layers include {', '.join(names[:8])}")
+    layout = _check_layout(layout, positions)
     image_size = _check_image_size(image_size)
     visual_degrees = check_visual_degrees(visual_degrees)
     sha = state_dict_sha256(module)
     identifier = identifier or f"{type(module).__name__.lower()}-{sha[:8]}"
     model = PytorchModel(module, identifier, regions, visual_degrees=visual_degrees, image_size=image_size,
                          positions=read_positions(positions), weights_sha256=sha, **kwargs)
-    return _validated(model)
+    return _validated(_apply_layout(model, layout))
 
 
 def as_model(model, layers=None, positions=None, identifier: str | None = None, image_size: int = 224,
@@ -341,6 +385,9 @@ def add_checkpoint_arguments(parser) -> None:
     group.add_argument("--arch", help=f"architecture of the checkpoint: {', '.join(sorted(ARCHITECTURES))}")
     group.add_argument("--positions", metavar="DIR", help="folder of <layer>.npz unit positions "
                        "(default: TDANN's retinotopic placement, recorded as default)")
+    group.add_argument("--layout", metavar="toponets",
+                       help="place every committed layer as TopoNets (Deb et al. 2025) lays out its units: "
+                       "channels on TopoNets' 2-D sheet at each retinotopic location (instead of --positions)")
     group.add_argument("--layers", metavar="REGION=LAYER,...",
                        help="layers committed to regions, e.g. V1=layer2.0,V4=layer3.1,VTC=layer4.1")
     group.add_argument("--name", help="identifier to store the scores under (default: checkpoint name + "
@@ -361,7 +408,8 @@ def model_from_args(args):
     from topobench.registry import load_model, names
     checkpoint = getattr(args, "checkpoint", None)
     options = {"--arch": getattr(args, "arch", None), "--positions": getattr(args, "positions", None),
-               "--layers": getattr(args, "layers", None), "--name": getattr(args, "name", None)}
+               "--layers": getattr(args, "layers", None), "--name": getattr(args, "name", None),
+               "--layout": getattr(args, "layout", None)}
     if checkpoint is None:
         given = [flag for flag, value in options.items() if value is not None]
         if given:
@@ -380,6 +428,7 @@ def model_from_args(args):
     model = model_from_checkpoint(checkpoint, options["--arch"], positions=options["--positions"],
                                   layers=options["--layers"], name=options["--name"],
                                   image_size=getattr(args, "image_size", 224),
-                                  visual_degrees=getattr(args, "visual_degrees", 8.0))
+                                  visual_degrees=getattr(args, "visual_degrees", 8.0),
+                                  layout=options["--layout"])
     return model, leftover
 

@@ -34,6 +34,18 @@ frequencies the 224 px network resolves: V1 units tuned to the finest frequencie
 drive from the training images, and their maps are organised mainly by the swap-optimised
 start and by the 144 px ImageNet photographs.
 
+**The TopoLoss run** ``tdann-dense-topoloss`` (:func:`topoloss_config`): the same start, data,
+seed, optimisation and budget, with ``constraint = 'topoloss'``: TopoLoss (Deb et al. 2025,
+ICLR, "TopoNets"; :mod:`topobench.tdann.topoloss`, computed by the PyPI package ``topoloss``) on
+the convolution that makes each committed layer's output channels (``_blocks.N._project_conv``),
+``mean over the three layers of topoloss_scale x TopoLoss_l`` (blur factor ``topoloss_factor``
+3, scale 1.0, bilinear) instead of ``alpha x SL``; its units are placed as TopoNets lays them out
+(``positions = 'toponets'``: the channels on TopoNets' sheet, one copy per retinotopic location,
+:func:`topobench.toponets.toponets_positions`). The spatial loss is still evaluated on those
+positions without gradient and logged (``sl_<layer>``), beside ``topoloss_term`` and the unscaled
+``tl_<layer>``. Its config differs from ``tdann-dense``'s only in :data:`CONSTRAINT_FIELDS`
+(a test asserts it); ``alpha`` is not used by it.
+
 **How it differs from the published TDANN**: EfficientNet-Lite0 (MBConv blocks, no
 squeeze-and-excitation) instead of ResNet-18; a supervised ImageNet network fine-tuned
 with distillation instead of SimCLR trained from scratch on ImageNet for 200 epochs; three
@@ -50,9 +62,11 @@ generator (dropout) and of the augmentation generator, the data order; readable 
 are bit-identical to those of an uninterrupted run. Command line::
 
     python -m topobench.tdann.dense --run-dir DIR --alpha A --until STEP [--threads N]
+    python -m topobench.tdann.dense --run-dir DIR --constraint topoloss --until STEP
 
-(``--alpha`` only on the first call; later calls read ``config.json`` and refuse a different
-alpha.) :func:`bundle` writes a finished run as a model folder with half-precision weights
+(``--alpha`` and ``--constraint`` only on the first call; later calls read ``config.json`` and
+refuse a different alpha or constraint.) :func:`bundle` writes a finished run as a model
+folder with half-precision weights
 and their sha256, which :func:`load_bundle` checks.
 """
 from __future__ import annotations
@@ -83,6 +97,13 @@ POSITIONS_FOLDER = "positions"
 CHECKPOINT_FORMAT = "topobench-dense-checkpoint/1"
 BUNDLE_FORMAT = "topobench-dense-model/1"
 IDENTIFIERS = ("tdann-dense", "tdann-dense-task-only")
+#: The third member of the family: TopoLoss instead of the spatial loss (:func:`topoloss_config`).
+TOPOLOSS_IDENTIFIER = "tdann-dense-topoloss"
+#: ``constraint``: the spatial loss (TDANN) or TopoLoss (TopoNets).
+CONSTRAINTS = ("spatial", "topoloss")
+#: The fields in which the TopoLoss run differs from ``tdann-dense``: the constraint and the
+#: layout that goes with it (TopoNets' sheet instead of TDANN's swap-optimised positions).
+CONSTRAINT_FIELDS = ("constraint", "positions")
 #: The committed layers (V1, V4, VTC of ``efficientnet-lite0-imagenet``) and TDANN's window
 #: width (mm) of the analogous ResNet-18 layer.
 WIDTH_MM = {"_blocks.3": 1.626, "_blocks.7": 2.545, "_blocks.15": 31.818}
@@ -104,7 +125,13 @@ class DenseConfig:
     224 px only), 'default' (TDANN's retinotopic placement with ``positions_seed``) or a folder
     of ``<layer>.npz``. ``sources``: training source -> decoded size (px); ``max_images``: use
     only the first N images of each source (None: all). ``steps``: the planned length of the
-    run (nothing depends on it: the learning rate is constant).
+    run (nothing depends on it: the learning rate is constant). ``positions`` 'toponets':
+    TopoNets' layout (:func:`topobench.toponets.toponets_positions`) on :data:`SHEET_MM`.
+
+    ``constraint``: 'spatial' (``alpha x SL`` on the windows of the positions) or 'topoloss'
+    (``mean_l topoloss_scale x TopoLoss_l`` on the weights of each spatial layer's
+    ``_project_conv``, blur factor ``topoloss_factor``, ``topoloss_interpolation``;
+    :mod:`topobench.tdann.topoloss`); ``alpha`` is used by 'spatial' only.
     """
 
     seed: int = 0
@@ -127,6 +154,10 @@ class DenseConfig:
     neighborhoods_per_batch: int = 4
     dropout: bool = True
     freeze_bn: bool = True
+    constraint: str = "spatial"
+    topoloss_factor: float = 3.0
+    topoloss_scale: float = 1.0
+    topoloss_interpolation: str = "bilinear"
     checkpoint_every: int = 25
     log_every: int = 1
     threads: int = 1
@@ -139,6 +170,12 @@ class DenseConfig:
             raise ModelError(f"no sheet for layer(s) {', '.join(unknown)}; spatial layers are {', '.join(SHEET_MM)}")
         if self.batch_size < 2 or self.steps < 1 or self.checkpoint_every < 1:
             raise ModelError("batch_size must be >= 2, steps and checkpoint_every >= 1")
+        if self.constraint not in CONSTRAINTS:
+            raise ModelError(f"constraint must be one of {', '.join(CONSTRAINTS)}, not {self.constraint!r}")
+        if not (math.isfinite(float(self.topoloss_factor)) and float(self.topoloss_factor) >= 1.0):
+            raise ModelError(f"topoloss_factor must be a finite number >= 1, not {self.topoloss_factor}")
+        if not (math.isfinite(float(self.topoloss_scale)) and float(self.topoloss_scale) >= 0.0):
+            raise ModelError(f"topoloss_scale must be a finite number >= 0, not {self.topoloss_scale}")
 
     def layers(self) -> list[str]:
         """The spatial layers in network order (not the order of the JSON file, whose keys are sorted)."""
@@ -186,6 +223,26 @@ def pair_configs(alpha: float = ALPHA, **overrides) -> dict[str, DenseConfig]:
             IDENTIFIERS[1]: DenseConfig(alpha=0.0, **overrides)}
 
 
+def topoloss_config(alpha: float = ALPHA, **overrides) -> DenseConfig:
+    """The config of ``tdann-dense-topoloss``: ``tdann-dense``'s (``pair_configs(alpha, **overrides)``)
+    with only :data:`CONSTRAINT_FIELDS` changed: TopoLoss, and TopoNets' layout. ``alpha`` is kept
+    equal to ``tdann-dense``'s (TopoLoss does not use it); TopoLoss's own parameters may be
+    overridden (``topoloss_scale=...``), which then holds for the whole family."""
+    overrides = {k: v for k, v in overrides.items() if k not in CONSTRAINT_FIELDS}
+    return DenseConfig(alpha=float(alpha), constraint="topoloss", positions="toponets", **overrides)
+
+
+def family_configs(alpha: float = ALPHA, **overrides) -> dict[str, DenseConfig]:
+    """``tdann-dense``, ``tdann-dense-task-only`` and ``tdann-dense-topoloss``: one start, data, seed
+    and budget; alpha differs inside the pair, the constraint between ``tdann-dense`` and the third."""
+    return {**pair_configs(alpha, **overrides), TOPOLOSS_IDENTIFIER: topoloss_config(alpha, **overrides)}
+
+
+def topoloss_convolutions(layers) -> dict[str, str]:
+    """layer -> the convolution that makes its output channels (an MBConv block's ``_project_conv``)."""
+    return {layer: f"{layer}._project_conv" for layer in layers}
+
+
 # ----------------------------------------------------------------------------------------
 # pieces
 # ----------------------------------------------------------------------------------------
@@ -225,6 +282,10 @@ def make_positions(config: DenseConfig, shapes: dict) -> dict:
     from topobench.positions import LayerPositions, retinotopic_positions
     out = {}
     for layer, dims in shapes.items():
+        if config.positions == "toponets":
+            from topobench.toponets import toponets_positions
+            out[layer] = toponets_positions(dims, SHEET_MM[layer], name=layer)
+            continue
         if config.positions == "default":
             out[layer] = retinotopic_positions(layer, dims, sheet_side_mm=SHEET_MM[layer], seed=config.positions_seed)
             continue
@@ -295,8 +356,10 @@ def distillation_loss(student_logits, teacher_logits, temperature: float) -> tor
                     log_target=True, reduction="batchmean") * (t * t)
 
 
-def csv_columns(layers) -> list[str]:
-    return (["step", "task_loss", "agreement", "spatial_term"] + [f"sl_{layer}" for layer in layers]
+def csv_columns(layers, constraint: str = "spatial") -> list[str]:
+    """Columns of ``losses.csv``; a TopoLoss run adds ``topoloss_term`` and the unscaled ``tl_<layer>``."""
+    topo = ["topoloss_term"] + [f"tl_{layer}" for layer in layers] if constraint == "topoloss" else []
+    return (["step", "task_loss", "agreement", "spatial_term"] + [f"sl_{layer}" for layer in layers] + topo
             + ["total_loss", "seconds"])
 
 
@@ -395,8 +458,15 @@ def train(config: DenseConfig, run_dir, until: int | None = None, data: SourceIm
                                                config.n_neighborhoods, config.max_units, config.seed + index,
                                                width_scale=config.width_scale)
                      for index, layer in enumerate(layers)}
-    spatial = SpatialLoss(positions, neighborhoods, alpha=float(config.alpha), kind=config.spatial_loss_kind,
-                          neighborhoods_per_batch=config.neighborhoods_per_batch, seed=config.seed)
+    use_spatial = config.constraint == "spatial"
+    spatial = SpatialLoss(positions, neighborhoods, alpha=float(config.alpha) if use_spatial else 0.0,
+                          kind=config.spatial_loss_kind, neighborhoods_per_batch=config.neighborhoods_per_batch,
+                          seed=config.seed)
+    topo = None
+    if config.constraint == "topoloss":
+        from topobench.tdann.topoloss import TopoLossConstraint
+        topo = TopoLossConstraint(student, topoloss_convolutions(layers), factor=config.topoloss_factor,
+                                  scale=config.topoloss_scale, interpolation=config.topoloss_interpolation)
     optimizer = torch.optim.Adam(student.parameters(), lr=config.lr)
     augment = make_augment(config)
     augment_generator = torch.Generator().manual_seed(config.seed + 2)
@@ -415,7 +485,7 @@ def train(config: DenseConfig, run_dir, until: int | None = None, data: SourceIm
         say(f"resuming {run_dir} from step {start}")
     else:
         torch.manual_seed(config.seed + 3)  # dropout's stream
-    columns = csv_columns(layers)
+    columns = csv_columns(layers, config.constraint)
     losses_path = run_dir / LOSSES_FILE
     _prepare_losses(losses_path, columns, start)
 
@@ -426,7 +496,7 @@ def train(config: DenseConfig, run_dir, until: int | None = None, data: SourceIm
                       "data_order": order.state_dict()}, checkpoint_path)
 
     recorder = BlockRecorder(student, layers)
-    train_spatial = float(config.alpha) != 0.0
+    train_spatial = use_spatial and float(config.alpha) != 0.0
     last = config.steps if until is None else max(start, int(until))
     durations = []
     row = None
@@ -446,6 +516,9 @@ def train(config: DenseConfig, run_dir, until: int | None = None, data: SourceIm
                 task = distillation_loss(logits, teacher_logits, config.temperature)
                 spatial_term, per_layer = spatial(recorder.features, step=step)
                 loss = task + spatial_term if train_spatial else task
+                if topo is not None:
+                    topo_term, topo_layers = topo(student)
+                    loss = loss + topo_term
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
@@ -459,10 +532,16 @@ def train(config: DenseConfig, run_dir, until: int | None = None, data: SourceIm
                        "spatial_term": f"{term:.6f}", "total_loss": f"{task_value + term:.6f}",
                        "seconds": f"{seconds:.3f}"}
                 row.update({f"sl_{layer}": f"{float(per_layer[layer]):.6f}" for layer in layers})
+                if topo is not None:
+                    topo_value = float(topo_term.detach())
+                    row["topoloss_term"] = f"{topo_value:.6f}"
+                    row["total_loss"] = f"{task_value + term + topo_value:.6f}"
+                    row.update({f"tl_{layer}": f"{float(topo_layers[layer]):.6f}" for layer in layers})
+                    term = term + topo_value
                 writer.writerow(row)
                 handle.flush()
                 if not (math.isfinite(task_value) and math.isfinite(term)):
-                    raise ModelError(f"training diverged at step {step}: task {task_value}, spatial {term}")
+                    raise ModelError(f"training diverged at step {step}: task {task_value}, {config.constraint} {term}")
                 if step % config.checkpoint_every == 0 or step == last:
                     save_checkpoint(step)
                 if config.log_every and step % config.log_every == 0:
@@ -609,7 +688,7 @@ def bundle(run_dir, out_dir, identifier: str, checkpoint=None) -> Path:
         layer_positions.save(out_dir / POSITIONS_FOLDER / f"{layer}.npz")
     shutil.copyfile(run_dir / CONFIG_FILE, out_dir / CONFIG_FILE)
     rows = [row for row in read_losses(run_dir / LOSSES_FILE) if int(row["step"]) <= int(state["step"])]
-    columns = csv_columns(config.layers())
+    columns = csv_columns(config.layers(), config.constraint)
     with open(out_dir / LOSSES_FILE, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
@@ -618,6 +697,7 @@ def bundle(run_dir, out_dir, identifier: str, checkpoint=None) -> Path:
               "weights": "weights.pt", "weights_dtype": "float16", "weights_sha256": _sha256(out_dir / "weights.pt"),
               "image_size": config.input_size, "visual_degrees": VISUAL_DEGREES, "regions": dict(REGION_LAYERS),
               "mean": list(MEAN), "std": list(STD), "step": int(state["step"]), "alpha": config.alpha,
+              "constraint": config.constraint,
               "recipe": "topobench.tdann.dense", "config": config.to_dict()}
     (out_dir / "model.json").write_text(json.dumps(record, indent=1) + "\n")
     return out_dir
@@ -654,6 +734,9 @@ def main(argv=None) -> int:
                                      description="Train (or resume) a tdann-dense run (see the module docstring).")
     parser.add_argument("--run-dir", default=None)
     parser.add_argument("--alpha", type=float, help="spatial-loss weight (first call; later calls must match)")
+    parser.add_argument("--constraint", choices=CONSTRAINTS,
+                        help="spatial (TDANN, default) or topoloss (TopoNets; tdann-dense-topoloss's config): "
+                             "first call; later calls must match")
     parser.add_argument("--until", type=int, help="stop after this step (checkpointed; run again to resume)")
     parser.add_argument("--threads", type=int, help="torch threads (the run's arithmetic depends on it)")
     parser.add_argument("--checkpoint-every", type=int)
@@ -681,6 +764,10 @@ def main(argv=None) -> int:
             config = DenseConfig.load(saved)
             if args.alpha is not None and float(args.alpha) != float(config.alpha):
                 raise ModelError(f"{run_dir} was started with alpha {config.alpha}, not {args.alpha}")
+            if args.constraint is not None and args.constraint != config.constraint:
+                raise ModelError(f"{run_dir} was started with constraint {config.constraint}, not {args.constraint}")
+        elif args.constraint == "topoloss":
+            config = topoloss_config(alpha=ALPHA if args.alpha is None else float(args.alpha))
         else:
             if args.alpha is None:
                 raise ModelError(f"{run_dir} has no {CONFIG_FILE}: give --alpha on the first call")
