@@ -23,8 +23,48 @@ TASKS = ("simclr", "supervised")
 RESUMABLE_CHANGES = ("threads", "device", "checkpoint_every", "keep_checkpoints_every", "log_every")
 
 
+
+class JsonConfig:
+    """Save, load and compare a dataclass config as sorted JSON (``config.json`` beside a run).
+
+    ``what`` names the config in messages (e.g. 'training config')."""
+
+    what = "config"
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def save(self, path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".part")
+        temporary.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+        temporary.replace(path)
+        return path
+
+    @classmethod
+    def from_dict(cls, values: dict):
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ModelError(f"unknown {cls.what} field(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**values)
+
+    @classmethod
+    def load(cls, path):
+        path = Path(path)
+        if not path.is_file():
+            raise ModelError(f"{cls.what} {path} does not exist")
+        return cls.from_dict(json.loads(path.read_text()))
+
+    def differences(self, other) -> dict:
+        """Fields whose values differ: name -> (self's, other's)."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return {k: (mine[k], theirs[k]) for k in mine if mine[k] != theirs[k]}
+
+
 @dataclass
-class TrainConfig:
+class TrainConfig(JsonConfig):
     """One training run. Every field is JSON-serialisable.
 
     Data and model
@@ -148,35 +188,3 @@ class TrainConfig:
         span = max(1, self.steps - self.warmup_steps)
         progress = min(1.0, (step - self.warmup_steps) / span)
         return self.min_lr_fraction + (1 - self.min_lr_fraction) * 0.5 * (1 + math.cos(math.pi * progress))
-
-    # -- JSON -----------------------------------------------------------------------
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    def save(self, path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".part")
-        temporary.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
-        temporary.replace(path)
-        return path
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ModelError(f"unknown training config field(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**values)
-
-    @classmethod
-    def load(cls, path) -> "TrainConfig":
-        path = Path(path)
-        if not path.is_file():
-            raise ModelError(f"training config {path} does not exist")
-        return cls.from_dict(json.loads(path.read_text()))
-
-    def differences(self, other: "TrainConfig") -> dict:
-        """Fields whose values differ: name -> (self's, other's)."""
-        mine, theirs = self.to_dict(), other.to_dict()
-        return {k: (mine[k], theirs[k]) for k in mine if mine[k] != theirs[k]}

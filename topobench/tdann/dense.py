@@ -88,6 +88,8 @@ import torch
 import torch.nn.functional as F
 
 from topobench.errors import ModelError
+from topobench.tdann.config import JsonConfig
+from topobench.tdann.train import atomic_save
 
 CONFIG_FILE = "config.json"
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -118,7 +120,7 @@ _NOMINAL = 1000.0  # augmentation boxes are drawn on a nominal square, then scal
 
 
 @dataclass
-class DenseConfig:
+class DenseConfig(JsonConfig):
     """One run of the dense recipe (every field JSON-serialisable; see the module docstring).
 
     ``positions``: 'swapopt' (the shipped positions of ``efficientnet-lite0-imagenet-swapopt``,
@@ -185,36 +187,6 @@ class DenseConfig:
     def width_scale(self) -> float:
         """Window widths x 224 / input_size (TDANN's units per window at a reduced input)."""
         return 224.0 / float(self.input_size)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    def save(self, path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".part")
-        temporary.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
-        temporary.replace(path)
-        return path
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "DenseConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ModelError(f"unknown dense config field(s): {', '.join(unknown)}")
-        return cls(**values)
-
-    @classmethod
-    def load(cls, path) -> "DenseConfig":
-        path = Path(path)
-        if not path.is_file():
-            raise ModelError(f"config {path} does not exist")
-        return cls.from_dict(json.loads(path.read_text()))
-
-    def differences(self, other: "DenseConfig") -> dict:
-        mine, theirs = self.to_dict(), other.to_dict()
-        return {k: (mine[k], theirs[k]) for k in mine if mine[k] != theirs[k]}
 
 
 def pair_configs(alpha: float = ALPHA, **overrides) -> dict[str, DenseConfig]:
@@ -381,16 +353,6 @@ def _prepare_losses(path: Path, columns, keep_until: int) -> None:
     temporary.replace(path)
 
 
-def _atomic_save(obj, path: Path) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        torch.save(obj, temporary)
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
-
-
 def load_checkpoint(path) -> dict:
     """A dense training checkpoint (plain tensors, numbers and strings: ``weights_only``)."""
     path = Path(path)
@@ -490,7 +452,7 @@ def train(config: DenseConfig, run_dir, until: int | None = None, data: SourceIm
     _prepare_losses(losses_path, columns, start)
 
     def save_checkpoint(step: int) -> None:
-        _atomic_save({"format": CHECKPOINT_FORMAT, "step": int(step), "config": config.to_dict(),
+        atomic_save({"format": CHECKPOINT_FORMAT, "step": int(step), "config": config.to_dict(),
                       "model": student.state_dict(), "optimizer": optimizer.state_dict(),
                       "augment_rng": augment_generator.get_state(), "torch_rng": torch.get_rng_state(),
                       "data_order": order.state_dict()}, checkpoint_path)
@@ -683,7 +645,7 @@ def bundle(run_dir, out_dir, identifier: str, checkpoint=None) -> Path:
     config = DenseConfig.from_dict(state["config"])
     out_dir.mkdir(parents=True, exist_ok=True)
     weights = {k: (v.half() if v.is_floating_point() else v).clone() for k, v in state["model"].items()}
-    _atomic_save(weights, out_dir / "weights.pt")
+    atomic_save(weights, out_dir / "weights.pt")
     for layer, layer_positions in _run_positions(run_dir).items():
         layer_positions.save(out_dir / POSITIONS_FOLDER / f"{layer}.npz")
     shutil.copyfile(run_dir / CONFIG_FILE, out_dir / CONFIG_FILE)

@@ -328,7 +328,7 @@ def _load_weights_only(path):
                          f"state dict saved with torch.save(model.state_dict(), ...)") from None
 
 
-def _atomic_save(obj, path: Path) -> None:
+def atomic_save(obj, path: Path) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
         torch.save(obj, temporary)
@@ -489,7 +489,7 @@ def train(config: TrainConfig, run_dir, data=None, log=print, until: int | None 
                  "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                  "augment_generator": augment_generator.get_state(), "data_order": order.state_dict(),
                  "rng": _rng_state(device), "world_size": world}
-        _atomic_save(state, checkpoint_path)
+        atomic_save(state, checkpoint_path)
         if config.keep_checkpoints_every and step % config.keep_checkpoints_every == 0:
             kept = run_dir / f"checkpoint_{step:06d}.pt"
             if kept.exists():
@@ -602,7 +602,7 @@ def export_model(run_dir, out_dir, checkpoint=None) -> Path:
     state = load_checkpoint(path)
     out_dir.mkdir(parents=True, exist_ok=True)
     weights = {k: (v.half() if v.is_floating_point() else v) for k, v in state["trunk"].items()}
-    _atomic_save(weights, out_dir / "weights.pt")
+    atomic_save(weights, out_dir / "weights.pt")
     folder = run_dir / POSITIONS_FOLDER
     layers = []
     for file in sorted(folder.glob("*.npz")):
