@@ -189,6 +189,24 @@ def score_subject(model, benchmark, kind: str, store) -> dict:
     return _score_cell(score, kind, benchmark.identifier)
 
 
+def control_cells(benchmark_identifier: str, controls=None, store=None) -> dict:
+    """identifier -> cell (score, expectation, whether it is met) of a benchmark's declared controls
+    (or of ``controls``, a subset of them), each scored through ``score_model``: the check each
+    topography benchmark's own ``test.py`` runs."""
+    from topobench.models.controls import CONTROLS
+    from topobench.registry import load_benchmark, load_model
+    from topobench.results import ResultsStore
+    benchmark = load_benchmark(benchmark_identifier)
+    declared = tuple(benchmark.controls)
+    chosen = tuple(controls) if controls is not None else declared
+    undeclared = sorted(set(chosen) - set(declared))
+    if undeclared:
+        raise ValueError(f"{benchmark_identifier} does not declare the control(s) {', '.join(undeclared)}")
+    store = store if store is not None else ResultsStore()
+    return {identifier: score_subject(load_model(identifier), benchmark, CONTROLS[identifier]["kind"], store)
+            for identifier in chosen}
+
+
 def brain_cell(benchmark, store) -> dict:
     """Brain data entered as a model on one benchmark (the mean over its held-out planes), or why not."""
     from topobench.scoring import score_model

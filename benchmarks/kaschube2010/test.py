@@ -113,3 +113,30 @@ def test_salt_and_pepper_shuffled_and_constant_maps_score_zero():
         assert float(score) == 0.0 and score.attrs["details"]["scored_zero_because"].startswith("no orientation")
     constant = benchmark.score_map(positions, np.full(len(positions), 45.0))
     assert float(constant) == 0.0 and "constant" in constant.attrs["details"]["scored_zero_because"]
+
+
+# ----------------------------------------------------------------------------- controls (issue 13)
+FAST_CONTROLS = ("control-v1-bandlimited-64px", "control-v1-bandlimited-64px-shuffled")
+
+
+@pytest.mark.parametrize("identifier", ['Kaschube2010.V1-pinwheel_density'])
+def test_fast_controls_through_the_skeleton(identifier, tmp_path):
+    """The 64 px positive control scores >= 0.8 and its shuffled twin <= 0.1 (a benchmark of the
+    distribution, not the layout, has no expectation for the twin)."""
+    from topobench.results import ResultsStore
+    from topobench.validity import control_cells
+    with ResultsStore(f"sqlite:///{tmp_path / 'controls.sqlite'}") as store:
+        cells = control_cells(identifier, FAST_CONTROLS, store)
+    assert cells["control-v1-bandlimited-64px"]["meets"] is True, cells
+    assert cells["control-v1-bandlimited-64px-shuffled"]["meets"] in (True, None), cells
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("identifier", ['Kaschube2010.V1-pinwheel_density'])
+def test_every_declared_control(identifier, tmp_path):
+    """Every declared control (224 px density, salt-and-pepper, constant too) meets its expectation."""
+    from topobench.results import ResultsStore
+    from topobench.validity import control_cells
+    with ResultsStore(f"sqlite:///{tmp_path / 'controls.sqlite'}") as store:
+        cells = control_cells(identifier, None, store)
+    assert all(cell["meets"] in (True, None) for cell in cells.values()), cells

@@ -172,3 +172,30 @@ def test_details_are_json(scores):
     for score in scores.values():
         json.dumps(score.attrs["details"])
     assert math.isfinite(scores["positive"].attrs["details"]["octaves_from_reference"])
+
+
+# ----------------------------------------------------------------------------- controls (issue 13)
+FAST_CONTROLS = ("control-v1-bandlimited-64px", "control-v1-bandlimited-64px-shuffled")
+
+
+@pytest.mark.parametrize("identifier", ['LivingstoneHubel1984.V1-color_clustering'])
+def test_fast_controls_through_the_skeleton(identifier, tmp_path):
+    """The 64 px positive control scores >= 0.8 and its shuffled twin <= 0.1 (a benchmark of the
+    distribution, not the layout, has no expectation for the twin)."""
+    from topobench.results import ResultsStore
+    from topobench.validity import control_cells
+    with ResultsStore(f"sqlite:///{tmp_path / 'controls.sqlite'}") as store:
+        cells = control_cells(identifier, FAST_CONTROLS, store)
+    assert cells["control-v1-bandlimited-64px"]["meets"] is True, cells
+    assert cells["control-v1-bandlimited-64px-shuffled"]["meets"] in (True, None), cells
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("identifier", ['LivingstoneHubel1984.V1-color_clustering'])
+def test_every_declared_control(identifier, tmp_path):
+    """Every declared control (224 px density, salt-and-pepper, constant too) meets its expectation."""
+    from topobench.results import ResultsStore
+    from topobench.validity import control_cells
+    with ResultsStore(f"sqlite:///{tmp_path / 'controls.sqlite'}") as store:
+        cells = control_cells(identifier, None, store)
+    assert all(cell["meets"] in (True, None) for cell in cells.values()), cells

@@ -75,3 +75,30 @@ def test_unknown_feature():
     from topobench.benchmarks.nauhaus2012.benchmark import NauhausSmoothness
     with pytest.raises(ValueError, match="orientation, sf"):
         NauhausSmoothness(feature="color")
+
+
+# ----------------------------------------------------------------------------- controls (issue 13)
+FAST_CONTROLS = ("control-v1-bandlimited-64px", "control-v1-bandlimited-64px-shuffled")
+
+
+@pytest.mark.parametrize("identifier", ['Nauhaus2012.V1-orientation_smoothness', 'Nauhaus2012.V1-sf_smoothness'])
+def test_fast_controls_through_the_skeleton(identifier, tmp_path):
+    """The 64 px positive control scores >= 0.8 and its shuffled twin <= 0.1 (a benchmark of the
+    distribution, not the layout, has no expectation for the twin)."""
+    from topobench.results import ResultsStore
+    from topobench.validity import control_cells
+    with ResultsStore(f"sqlite:///{tmp_path / 'controls.sqlite'}") as store:
+        cells = control_cells(identifier, FAST_CONTROLS, store)
+    assert cells["control-v1-bandlimited-64px"]["meets"] is True, cells
+    assert cells["control-v1-bandlimited-64px-shuffled"]["meets"] in (True, None), cells
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("identifier", ['Nauhaus2012.V1-orientation_smoothness', 'Nauhaus2012.V1-sf_smoothness'])
+def test_every_declared_control(identifier, tmp_path):
+    """Every declared control (224 px density, salt-and-pepper, constant too) meets its expectation."""
+    from topobench.results import ResultsStore
+    from topobench.validity import control_cells
+    with ResultsStore(f"sqlite:///{tmp_path / 'controls.sqlite'}") as store:
+        cells = control_cells(identifier, None, store)
+    assert all(cell["meets"] in (True, None) for cell in cells.values()), cells
