@@ -27,7 +27,7 @@ from topobench.errors import TopobenchError
 #: Modules that add sub-commands: each has ``add_commands(subparsers)``, whose parsers set
 #: ``func`` to a function of the parsed arguments returning the exit status.
 COMMAND_MODULES: list[str] = ["topobench.tdann.cli", "topobench.zoo_cli", "topobench.leaderboard.cli",
-                              "topobench.validity"]
+                              "topobench.validity", "topobench.claims"]
 
 
 def _fmt(value) -> str:
