@@ -19,6 +19,10 @@ from pathlib import Path
 
 import pytest
 
+#: the cases whose answer was checked to be one clear line (counted in the run's summary)
+ONE_LINE_CASES: set = set()
+_OUTCOMES: dict = {}
+
 
 def tree_digest(folder: Path) -> dict:
     """relative path -> sha256 (or 'dir') of everything under ``folder``."""
@@ -42,6 +46,7 @@ class Result:
 
     def assert_one_line(self, *words, code: int = 2) -> str:
         """Exit ``code`` and one line ``topobench: error: ...`` containing every word."""
+        ONE_LINE_CASES.add(os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0])
         lines = self.error_lines()
         assert self.code == code, f"exit {self.code}, stderr:\n{self.err}\nstdout:\n{self.out}"
         assert len(lines) == 1 and lines[0].startswith("topobench: error:"), self.err
@@ -98,3 +103,17 @@ def sandbox(tmp_path) -> Sandbox:
     box = Sandbox(tmp_path)
     yield box
     box.assert_outside_unchanged()
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        _OUTCOMES[report.nodeid] = report.outcome
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _OUTCOMES:
+        return
+    passed = sum(outcome == "passed" for outcome in _OUTCOMES.values())
+    one_line = sum(nodeid in ONE_LINE_CASES and _OUTCOMES.get(nodeid) == "passed" for nodeid in _OUTCOMES)
+    terminalreporter.write_line(f"hostile cases: {len(_OUTCOMES)} run, {passed} passed, {one_line} answered with one "
+                                f"clear line (the others are inputs that must be accepted or faults absorbed)")
