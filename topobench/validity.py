@@ -207,6 +207,17 @@ def control_cells(benchmark_identifier: str, controls=None, store=None) -> dict:
             for identifier in chosen}
 
 
+#: the controls every map benchmark's test.py scores on the fast path (the 64 px density)
+FAST_V1_CONTROLS = ("control-v1-bandlimited-64px", "control-v1-bandlimited-64px-shuffled")
+
+
+def missed_controls(benchmark_identifier: str, controls=None, store=None) -> dict:
+    """identifier -> cell of each control that misses its expectation (empty when all meet it; a
+    benchmark of the distribution, not the layout, has no expectation for a shuffled twin)."""
+    cells = control_cells(benchmark_identifier, controls, store)
+    return {identifier: cell for identifier, cell in cells.items() if cell.get("meets") is False}
+
+
 def brain_cell(benchmark, store) -> dict:
     """Brain data entered as a model on one benchmark (the mean over its held-out planes), or why not."""
     from topobench.scoring import score_model
