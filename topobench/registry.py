@@ -22,26 +22,24 @@ from typing import Callable
 from topobench.errors import UnknownPluginError
 
 class PluginTable(dict):
-    """name -> factory. A plugin file imported twice under two module names (pytest's importlib
-    mode imports a plugin folder's ``test.py`` through ``benchmarks.<plugin>`` as well as
-    ``topobench.benchmarks.<plugin>``) keeps one class: the one of the installed name
-    (``topobench.*``). A different factory replaces the old one, as plain assignment does."""
+    """name -> factory. A plugin file imported twice, under its installed name
+    (``topobench.benchmarks.<plugin>``) and under the checkout's folder name (pytest's importlib
+    mode imports ``benchmarks/<plugin>/test.py`` as ``benchmarks.<plugin>.test``, running the
+    folder's ``__init__`` again), keeps one class: the installed one. Any other factory replaces
+    the old one, as plain assignment does."""
 
     def __setitem__(self, name, factory):
         previous = self.get(name)
-        if (previous is not None and previous is not factory and _same_source(previous, factory)
-                and str(getattr(previous, "__module__", "")).startswith("topobench.")):
+        if previous is not None and _installed_twin(previous, factory):
             return
         super().__setitem__(name, factory)
 
 
-def _same_source(first, second) -> bool:
-    import inspect
-    try:
-        return (getattr(first, "__qualname__", None) == getattr(second, "__qualname__", object())
-                and inspect.getfile(first) == inspect.getfile(second))
-    except TypeError:
+def _installed_twin(installed, other) -> bool:
+    """Whether ``installed`` is the class ``other`` is, imported under ``topobench.<module>``."""
+    if installed is other or getattr(installed, "__qualname__", None) != getattr(other, "__qualname__", object()):
         return False
+    return str(getattr(installed, "__module__", "")) == f"topobench.{getattr(other, '__module__', '')}"
 
 
 model_registry: dict[str, Callable] = PluginTable()
