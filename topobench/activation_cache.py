@@ -23,6 +23,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 import numpy as np
 
@@ -89,6 +90,43 @@ def remove_stale_parts(folder: Path, patterns=PART_PATTERNS, older_than: float =
     return removed
 
 
+def sweep_once(folder: Path) -> None:
+    """:func:`remove_stale_parts` of ``folder``, once per process."""
+    if folder not in _swept:
+        _swept.add(folder)
+        remove_stale_parts(folder)
+
+
+def discard(*paths: Path) -> None:
+    """Delete the given cache files (the cache's own entries), ignoring those already gone."""
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def write_with_sidecar(path: Path, sidecar: Path, write: Callable[[BinaryIO], None],
+                       record: Callable[[Path], dict]) -> None:
+    """Write ``path`` (``write`` fills a binary file) and its JSON ``sidecar`` (``record`` of the
+    written temporary file) atomically, both through temporary files of the cache's own pattern in
+    ``path``'s folder; no temporary is left behind. Raises the ``OSError`` of a failed write."""
+    temporaries = []
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=PART_PREFIX, suffix=f"{path.suffix}.part")
+        temporaries.append(temporary)
+        with os.fdopen(handle, "wb") as out:
+            write(out)
+        handle, temporary_json = tempfile.mkstemp(dir=path.parent, prefix=PART_PREFIX, suffix=".json.part")
+        temporaries.append(temporary_json)
+        with os.fdopen(handle, "w") as out:
+            out.write(json.dumps(record(Path(temporary))))
+        os.replace(temporary, path)
+        os.replace(temporary_json, sidecar)
+    finally:
+        discard(*map(Path, temporaries))
+
+
 class ActivationCache:
     def __init__(self, folder: Path | None = None):
         self.folder = Path(folder) if folder else topobench_home() / "activations"
@@ -96,9 +134,7 @@ class ActivationCache:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             warn_write_failed(self.folder, error)
-        if self.folder not in _swept:  # once per process and folder
-            _swept.add(self.folder)
-            remove_stale_parts(self.folder)
+        sweep_once(self.folder)
 
     @staticmethod
     def key(weights_sha256: str, stimuli_hash: str, preprocessing: str, layer: str) -> str:
@@ -110,13 +146,6 @@ class ActivationCache:
 
     def sidecar(self, key: str) -> Path:
         return self.folder / f"{key}.json"
-
-    def _discard(self, key: str) -> None:
-        for path in (self.path(key), self.sidecar(key)):
-            try:
-                path.unlink(missing_ok=True)
-            except OSError:
-                pass
 
     def load(self, key: str) -> np.ndarray | None:
         """The cached array of ``key`` when it matches its recorded checksum, else None (and the
@@ -144,7 +173,7 @@ class ActivationCache:
                 return values
         warnings.warn(f"activation cache entry {path} {problem}; deleted it and recomputing",
                       CacheWarning, stacklevel=2)
-        self._discard(key)
+        discard(self.path(key), self.sidecar(key))
         return None
 
     def save(self, key: str, values: np.ndarray, description: dict) -> Path | None:
@@ -153,26 +182,9 @@ class ActivationCache:
         path = self.path(key)
         values = np.ascontiguousarray(values, dtype=np.float32)
         record = {**description, "checksum": array_checksum(values)}
-        temporaries = []
         try:
-            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=PART_PREFIX, suffix=".npy.part")
-            temporaries.append(temporary)
-            with os.fdopen(handle, "wb") as out:
-                np.save(out, values)
-            handle, temporary_json = tempfile.mkstemp(dir=self.folder, prefix=PART_PREFIX, suffix=".json.part")
-            temporaries.append(temporary_json)
-            with os.fdopen(handle, "w") as out:
-                out.write(json.dumps(record))
-            os.replace(temporary, path)
-            os.replace(temporary_json, self.sidecar(key))
+            write_with_sidecar(path, self.sidecar(key), lambda out: np.save(out, values), lambda _written: record)
         except OSError as error:
             warn_write_failed(self.folder, error)
             return None
-        finally:
-            for leftover in temporaries:
-                try:
-                    if os.path.exists(leftover):
-                        os.remove(leftover)
-                except OSError:
-                    pass
         return path

@@ -33,12 +33,15 @@ import hashlib
 import io
 import json
 import os
-import tempfile
+import warnings
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+from topobench.activation_cache import (ActivationCache, CacheWarning, discard, file_sha256, sweep_once,
+                                        warn_write_failed, write_with_sidecar)
 
 #: Visual angle at which the ImageNet fit images are placed (Brain-Score's 8 degrees).
 FIT_DEGREES = 8.0
@@ -176,39 +179,18 @@ class FittedProjection:
     def save(self, path: Path) -> None:
         """Write the projection atomically, with a sidecar ``<stem>.json`` holding the file's sha256,
         which :meth:`load` verifies."""
-        from topobench.activation_cache import PART_PREFIX, file_sha256
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporaries = []
-        try:
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=PART_PREFIX, suffix=".npz.part")
-            temporaries.append(temporary)
-            with os.fdopen(handle, "wb") as out:
-                np.savez(out, mean=self.mean, components=self.components,
-                         explained_variance=self.explained_variance,
-                         meta=np.array(json.dumps({"spec": asdict(self.spec), "n_units": int(self.n_units),
-                                                   "total_variance": float(self.total_variance),
-                                                   "fit_hash": self.fit_hash})))
-            handle, temporary_json = tempfile.mkstemp(dir=path.parent, prefix=PART_PREFIX, suffix=".json.part")
-            temporaries.append(temporary_json)
-            with os.fdopen(handle, "w") as out:
-                out.write(json.dumps({"sha256": file_sha256(Path(temporary))}))
-            os.replace(temporary, path)
-            os.replace(temporary_json, path.with_suffix(".json"))
-        finally:
-            for leftover in temporaries:
-                try:
-                    if os.path.exists(leftover):
-                        os.remove(leftover)
-                except OSError:
-                    pass
+        meta = json.dumps({"spec": asdict(self.spec), "n_units": int(self.n_units),
+                           "total_variance": float(self.total_variance), "fit_hash": self.fit_hash})
+        write_with_sidecar(path, path.with_suffix(".json"),
+                           lambda out: np.savez(out, mean=self.mean, components=self.components,
+                                                explained_variance=self.explained_variance, meta=np.array(meta)),
+                           lambda written: {"sha256": file_sha256(written)})
 
     @classmethod
     def load(cls, path: Path) -> "FittedProjection | None":
         """The projection in ``path`` when the file matches the sha256 in its sidecar ``.json``; else
         None, and the file is deleted (with a warning) so that the projection is refitted."""
-        import warnings
-
-        from topobench.activation_cache import CacheWarning, file_sha256
         path = Path(path)
         sidecar = path.with_suffix(".json")
         try:
@@ -229,11 +211,7 @@ class FittedProjection:
         if path.exists():
             warnings.warn(f"projection cache entry {path} {problem}; deleted it and refitting",
                           CacheWarning, stacklevel=2)
-        for stale in (path, sidecar):
-            try:
-                stale.unlink(missing_ok=True)
-            except OSError:
-                pass
+        discard(path, sidecar)
         return None
 
 
@@ -261,8 +239,7 @@ def fit_projection(model, layer: str, spec: ProjectionSpec = ProjectionSpec(), p
     fit_stimuli = imagenet_sample_stimuli(spec.fit_degrees, spec.n_fit_images, spec.seed)
     path = topobench_home() / "projections" / f"{_fit_key(model, layer, spec, fit_stimuli)}.npz"
     if cache:
-        from topobench.activation_cache import remove_stale_parts
-        remove_stale_parts(path.parent)  # temporary files of interrupted writes
+        sweep_once(path.parent)  # temporary files of interrupted writes
     if cache and path.is_file():
         loaded = FittedProjection.load(path)
         if loaded is not None:
@@ -303,7 +280,6 @@ def fit_projection(model, layer: str, spec: ProjectionSpec = ProjectionSpec(), p
         try:
             fitted.save(path)
         except OSError as error:  # the cache is optional: a failed write warns once, the work goes on
-            from topobench.activation_cache import warn_write_failed
             warn_write_failed(path.parent, error, "projection cache")
     return fitted
 
@@ -315,7 +291,6 @@ def projected_features(model, stimuli, region: str, spec: ProjectionSpec = Proje
 
     Raises :class:`topobench.errors.ModelError` when the model commits no layer to ``region``.
     """
-    from topobench.activation_cache import ActivationCache
 
     layer = model.layer(region)
     use_cache = getattr(model, "cache", True)
