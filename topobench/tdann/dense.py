@@ -73,8 +73,6 @@ from __future__ import annotations
 
 import copy
 import csv
-import dataclasses
-import hashlib
 import json
 import math
 import os
@@ -87,9 +85,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from topobench.data_client import sha256_of
 from topobench.errors import ModelError
 from topobench.tdann.config import JsonConfig
-from topobench.tdann.train import atomic_save
+from topobench.tdann.train import atomic_save, prepare_losses, read_losses
 
 CONFIG_FILE = "config.json"
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -335,24 +334,6 @@ def csv_columns(layers, constraint: str = "spatial") -> list[str]:
             + ["total_loss", "seconds"])
 
 
-def read_losses(path) -> list[dict]:
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _prepare_losses(path: Path, columns, keep_until: int) -> None:
-    rows = []
-    if keep_until > 0 and path.is_file():
-        rows = [row for row in read_losses(path) if int(row["step"]) <= keep_until]
-    temporary = path.with_name(path.name + ".part")
-    with open(temporary, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: row.get(k, "") for k in columns})
-    temporary.replace(path)
-
-
 def load_checkpoint(path) -> dict:
     """A dense training checkpoint (plain tensors, numbers and strings: ``weights_only``)."""
     path = Path(path)
@@ -449,7 +430,7 @@ def train(config: DenseConfig, run_dir, until: int | None = None, data: SourceIm
         torch.manual_seed(config.seed + 3)  # dropout's stream
     columns = csv_columns(layers, config.constraint)
     losses_path = run_dir / LOSSES_FILE
-    _prepare_losses(losses_path, columns, start)
+    prepare_losses(losses_path, columns, start)
 
     def save_checkpoint(step: int) -> None:
         atomic_save({"format": CHECKPOINT_FORMAT, "step": int(step), "config": config.to_dict(),
@@ -626,14 +607,6 @@ def watch(run_dirs, every: int = 250, poll_seconds: float = 60.0, start_file=Non
         time.sleep(poll_seconds)
 
 
-def _sha256(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def bundle(run_dir, out_dir, identifier: str, checkpoint=None) -> Path:
     """Write a run as a model folder: ``weights.pt`` (half precision, the whole network with its
     classifier), ``positions/<layer>.npz``, ``model.json`` (recipe, step, the weights' sha256),
@@ -656,7 +629,7 @@ def bundle(run_dir, out_dir, identifier: str, checkpoint=None) -> Path:
         writer.writeheader()
         writer.writerows({k: row.get(k, "") for k in columns} for row in rows)
     record = {"format": BUNDLE_FORMAT, "identifier": identifier, "architecture": "efficientnet-lite0",
-              "weights": "weights.pt", "weights_dtype": "float16", "weights_sha256": _sha256(out_dir / "weights.pt"),
+              "weights": "weights.pt", "weights_dtype": "float16", "weights_sha256": sha256_of(out_dir / "weights.pt"),
               "image_size": config.input_size, "visual_degrees": VISUAL_DEGREES, "regions": dict(REGION_LAYERS),
               "mean": list(MEAN), "std": list(STD), "step": int(state["step"]), "alpha": config.alpha,
               "constraint": config.constraint,
@@ -675,7 +648,7 @@ def load_bundle(folder, identifier: str | None = None):
     path = folder / record["weights"]
     if not path.is_file():
         raise ModelError(f"{path} is missing")
-    found = _sha256(path)
+    found = sha256_of(path)
     if found != record["weights_sha256"]:
         raise ModelError(f"{path} has sha256 {found}, model.json expects {record['weights_sha256']}; "
                          f"the weights file is damaged or was replaced: bundle the run again")

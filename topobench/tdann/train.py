@@ -272,7 +272,7 @@ def read_losses(path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def _prepare_losses(path: Path, columns: list[str], keep_until: int) -> None:
+def prepare_losses(path: Path, columns: list[str], keep_until: int) -> None:
     """Start ``losses.csv`` afresh (``keep_until`` 0) or keep only its rows up to that step."""
     rows = []
     if keep_until > 0 and path.is_file():
@@ -478,7 +478,7 @@ def train(config: TrainConfig, run_dir, data=None, log=print, until: int | None 
     columns = csv_columns(layers)
     losses_path = run_dir / LOSSES_FILE
     if main:
-        _prepare_losses(losses_path, columns, start)
+        prepare_losses(losses_path, columns, start)
     _barrier(world)
 
     def save_checkpoint(step: int) -> None:
