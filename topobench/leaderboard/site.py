@@ -450,28 +450,22 @@ def _benchmark_page(board: Leaderboard, info, model_slugs, figures) -> str:
     entries = sorted(board.entries, key=lambda entry: (
         {STATUS_OK: 0, STATUS_FAILED: 1, STATUS_MISSING: 2}[entry.cells[info.identifier].status],
         -(round4(entry.cells[info.identifier].score) or 0.0), entry.identifier))
-    rows, sections = [], []
-    for entry in entries:
+    sections = []
+
+    def row(entry, heading_suffix: str = "") -> str:
+        """The entry's table row; its figures, if any, go to ``sections``."""
         cell = entry.cells[info.identifier]
-        rows.append(f"<tr><td class=\"text\"><a href=\"../models/{model_slugs[entry.identifier]}.html\">"
-                    f"{e(entry.identifier)}</a></td>" + _score_cell(cell)
-                    + f"<td>{fmt4(cell.raw)}</td><td>{fmt4(cell.ceiling)}</td><td>{fmt4(cell.error)}</td>"
-                    + f"<td class=\"text\">{e(_first_line(cell.message)) if cell.status != STATUS_OK else ''}"
-                      f"</td></tr>")
         pictures = figures.get((entry.identifier, info.identifier), [])
         if pictures:
-            sections.append(f"<h3>{e(entry.identifier)}</h3>\n{_figure_html(pictures, 1)}")
-    control_rows = []
-    for entry in board.controls:
-        cell = entry.cells[info.identifier]
-        control_rows.append(f"<tr><td class=\"text\"><a href=\"../models/{model_slugs[entry.identifier]}.html\">"
-                            f"{e(entry.identifier)}</a></td>" + _score_cell(cell)
-                            + f"<td>{fmt4(cell.raw)}</td><td>{fmt4(cell.ceiling)}</td><td>{fmt4(cell.error)}</td>"
-                            + f"<td class=\"text\">{e(_first_line(cell.message)) if cell.status != STATUS_OK else ''}"
-                              f"</td></tr>")
-        pictures = figures.get((entry.identifier, info.identifier), [])
-        if pictures:
-            sections.append(f"<h3>{e(entry.identifier)} (control)</h3>\n{_figure_html(pictures, 1)}")
+            sections.append(f"<h3>{e(entry.identifier)}{heading_suffix}</h3>\n{_figure_html(pictures, 1)}")
+        return (f"<tr><td class=\"text\"><a href=\"../models/{model_slugs[entry.identifier]}.html\">"
+                f"{e(entry.identifier)}</a></td>" + _score_cell(cell)
+                + f"<td>{fmt4(cell.raw)}</td><td>{fmt4(cell.ceiling)}</td><td>{fmt4(cell.error)}</td>"
+                + f"<td class=\"text\">{e(_first_line(cell.message)) if cell.status != STATUS_OK else ''}"
+                  f"</td></tr>")
+
+    rows = [row(entry) for entry in entries]
+    control_rows = [row(entry, " (control)") for entry in board.controls]
     controls = ("" if not control_rows else
                 f"<h2>{e(board.controls_label)}</h2>\n<p class=\"note\">never ranked, in no aggregate</p>\n"
                 "<table class=\"sortable\" id=\"controls\">\n<thead><tr>"
