@@ -74,6 +74,7 @@ from pathlib import Path
 import numpy as np
 
 from topobench.errors import ModelError, TopobenchError
+from topobench.results import rounded_jsonable
 
 #: The distance bins (mm) of ``compare-tdann``; claims 1 and 2 read the first.
 BIN_EDGES_MM = (0.0, 0.5, 1.0, 2.0)
@@ -202,7 +203,7 @@ class Measured:
     def summary(self, identifier: str) -> dict:
         return {"identifier": identifier, "value": _round(self.value),
                 "interval_95": None if self.interval is None else [_round(v) for v in self.interval],
-                "n_resamples": int(self.n_resamples), "reason": self.reason, "details": _clean(self.details)}
+                "n_resamples": int(self.n_resamples), "reason": self.reason, "details": rounded_jsonable(self.details)}
 
 
 def _round(value, digits: int = 4):
@@ -210,21 +211,6 @@ def _round(value, digits: int = 4):
         return None
     value = float(value)
     return round(value, digits) if np.isfinite(value) else None
-
-
-def _clean(obj):
-    """JSON-ready: numpy scalars and arrays to Python, non-finite floats to None, floats to 4 decimals."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, np.ndarray)):
-        return [_clean(v) for v in (obj.tolist() if isinstance(obj, np.ndarray) else obj)]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return _round(obj)
-    return obj
 
 
 def measured(value, resampled, details=None, reason_if_nan: str | None = None) -> Measured:

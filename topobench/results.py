@@ -190,6 +190,18 @@ def to_jsonable(value):
     return str(value)
 
 
+def rounded_jsonable(value, digits: int = 4):
+    """:func:`to_jsonable`, with every float rounded to ``digits`` decimals (for tables meant to be read)."""
+    value = to_jsonable(value)
+    if isinstance(value, float):
+        return round(value, digits)
+    if isinstance(value, dict):
+        return {key: rounded_jsonable(item, digits) for key, item in value.items()}
+    if isinstance(value, list):
+        return [rounded_jsonable(item, digits) for item in value]
+    return value
+
+
 def _json_key(key) -> str:
     if isinstance(key, str):
         return key

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from topobench.errors import TopobenchError
+from topobench.results import rounded_jsonable
 
 #: the topography benchmarks the table covers, in its column order
 BENCHMARKS = (
@@ -132,18 +133,6 @@ def _brain_planes(identifier: str) -> tuple[str, ...]:
 
 # ----------------------------------------------------------------------------- cells
 
-def _clean(value):
-    from topobench.results import to_jsonable
-    value = to_jsonable(value)
-    if isinstance(value, float):
-        return round(value, 4) if np.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
-
-
 def _number(value):
     try:
         value = float(value)
@@ -166,7 +155,7 @@ def _score_cell(score, kind: str, benchmark: str) -> dict:
     details = score.attrs.get("details", {}) or {}
     cell = {"status": "ok", "score": _number(score), "raw": _number(score.attrs.get("raw")),
             "ceiling": _number(score.attrs.get("ceiling")), "error": _number(score.attrs.get("error")),
-            "details": {key: _clean(details[key]) for key in KEPT_DETAILS if key in details}}
+            "details": {key: rounded_jsonable(details[key]) for key in KEPT_DETAILS if key in details}}
     cell["expected"] = EXPECTED[kind]["text"]
     cell["meets"] = _meets(kind, cell["score"], benchmark)
     return cell
@@ -263,7 +252,7 @@ def _truth(model) -> dict:
     if truth and getattr(model, "maps", None) is not None and model.maps.provenance.get("kind") == "bandlimited":
         from topobench.models.controls.v1_gabor import true_pinwheel_density
         truth["pinwheel_density"] = true_pinwheel_density()["density_per_spacing2"]
-    return _clean(truth)
+    return rounded_jsonable(truth)
 
 
 def build_validity(subjects=None, benchmarks=None, store=None, models=None, benchmark_objects=None,
