@@ -147,3 +147,34 @@ def corrupted_host(tmp_path, data_host):
     data[len(data) // 2] ^= 0xFF
     target.write_bytes(bytes(data))
     return host
+
+
+@pytest.fixture(params=[pytest.param("sqlite", id="sqlite"),
+                        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path):
+    """A results store URL: an SQLite file in ``tmp_path``, and the session's PostgreSQL database
+    (read when the test runs, after the server is started; emptied of rows and leases before and
+    after each test: tests share that database)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'results.sqlite'}"
+        return
+    url = os.environ[POSTGRES_VARIABLE]
+    _empty_store(url)
+    yield url
+    _empty_store(url)
+
+
+def _empty_store(url):
+    """No rows and no leases (the lease table stays: stores cached by leaderboard.run know it exists)."""
+    from topobench.results import ResultsStore
+    with ResultsStore(url) as store:
+        store.database.drop_tables([store.ScoreRecord], safe=True)
+        if store.database.table_exists("score_leases"):
+            store.ScoreLease.delete().execute()
+
+
+@pytest.fixture
+def store(store_url):
+    from topobench.results import ResultsStore
+    with ResultsStore(store_url) as opened:
+        yield opened

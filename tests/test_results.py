@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import subprocess
 import sys
 import threading
@@ -21,38 +20,8 @@ from topobench.results import (COLUMNS, ResultsStore, ResultsStoreError, STATUS_
                                STATUS_OK, to_jsonable)
 from topobench.scores import ceiled_score
 
-POSTGRES_VARIABLE = "TOPOBENCH_TEST_POSTGRES_URL"
 UTC = dt.timezone.utc
 T0 = dt.datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
-
-
-def _url_params():
-    postgres = os.environ.get(POSTGRES_VARIABLE)
-    return [
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param(postgres, id="postgres", marks=pytest.mark.postgres),
-    ]
-
-
-def _drop(url):
-    with ResultsStore(url) as store:
-        store.database.drop_tables([store.ScoreRecord], safe=True)
-
-
-@pytest.fixture(params=_url_params())
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'results.sqlite'}"
-        return
-    _drop(request.param)
-    yield request.param
-    _drop(request.param)
-
-
-@pytest.fixture
-def store(store_url):
-    with ResultsStore(store_url) as opened:
-        yield opened
 
 
 def _score(raw=0.42, ceiling=0.84, error=0.03, details=None):

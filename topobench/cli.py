@@ -214,12 +214,9 @@ def _one_line(error: BaseException) -> str:
     """The message of an error a user or the machine caused, on one line."""
     text = " ".join(str(error).split())
     if isinstance(error, OSError) and not isinstance(error, TopobenchError):
+        from topobench.data_client import fix_of  # only on this error path: the CLI starts light
         where = f"{error.filename}: " if getattr(error, "filename", None) else ""
-        fix = {13: "check the folder's permissions or set TOPOBENCH_HOME to a writable folder",
-               28: "free disk space or set TOPOBENCH_HOME to a folder on another disk",
-               30: "the file system is read-only; set TOPOBENCH_HOME to a writable folder"}.get(
-            error.errno, "check the path, its permissions and free disk space")
-        return f"{where}{error.strerror or text}; {fix}"
+        return f"{where}{error.strerror or text}; {fix_of(error)}"
     return text
 
 

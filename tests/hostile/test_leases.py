@@ -25,33 +25,6 @@ from topobench import registry
 from topobench.results import ResultsStore
 
 LEADERBOARD_TESTS = Path(__file__).resolve().parents[1] / "leaderboard"
-POSTGRES_VARIABLE = "TOPOBENCH_TEST_POSTGRES_URL"
-
-
-@pytest.fixture(params=[pytest.param("sqlite", id="sqlite"),
-                        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'results.sqlite'}"
-        return
-    url = os.environ[POSTGRES_VARIABLE]
-    _clean(url)  # the leaderboard tests share this database
-    yield url
-    _clean(url)
-
-
-def _clean(url):
-    """No rows and no leases (the lease table stays: stores cached by leaderboard.run know it exists)."""
-    with ResultsStore(url) as store:
-        store.database.drop_tables([store.ScoreRecord], safe=True)
-        if store.database.table_exists("score_leases"):
-            store.ScoreLease.delete().execute()
-
-
-@pytest.fixture
-def store(store_url):
-    with ResultsStore(store_url) as opened:
-        yield opened
 
 
 @pytest.fixture

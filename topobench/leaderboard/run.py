@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 from topobench.errors import TopobenchError, UnknownPluginError
 from topobench.leaderboard.aggregate import LeaderboardError, _unique
 from topobench.results import LEASE_SECONDS, STATUS_FAILED, STATUS_OK, ResultSpooled, ResultsStore, utc_now
+from topobench.scoring import environment_fault, score_model
 
 log = logging.getLogger(__name__)
 
@@ -196,12 +197,6 @@ def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}"
 
 
-def _fault(error: BaseException, doing: str):
-    """The fault of the machine ``error`` is (raise it, store nothing), or None (the model's failure)."""
-    from topobench.scoring import environment_fault
-    return environment_fault(error, doing)
-
-
 class _LeaseKeeper:
     """Renews a pair's lease in a background thread while the pair is scored (its own connection)."""
 
@@ -287,7 +282,6 @@ def score_pair(model_id: str, benchmark_id: str, version: str, store_url: str, t
 def _score_pair(model_id, benchmark_id, version, store, threads, imports, no_cache, batch) -> Outcome:
     import torch
     from topobench.registry import load_benchmark
-    from topobench.scoring import score_model
 
     warnings.filterwarnings("ignore", message=".*should explicitly define __slots__")  # as the CLI does
     import_modules(imports)
@@ -303,14 +297,14 @@ def _score_pair(model_id, benchmark_id, version, store, threads, imports, no_cac
     try:
         benchmark = load_benchmark(benchmark_id)
     except Exception as error:  # noqa: BLE001 - stored as failed
-        fault = _fault(error, f"benchmark {benchmark_id} cannot be loaded")
+        fault = environment_fault(error, f"benchmark {benchmark_id} cannot be loaded")
         if fault is not None:
             raise fault from error
         return failure(f"benchmark {benchmark_id} cannot be loaded: {_error_text(error)}")
     try:
         model = _model(model_id, no_cache, batch)
     except Exception as error:  # noqa: BLE001 - stored as failed
-        fault = _fault(error, f"model {model_id} cannot be loaded")
+        fault = environment_fault(error, f"model {model_id} cannot be loaded")
         if fault is not None:
             raise fault from error
         return failure(f"model {model_id} cannot be loaded: {_error_text(error)}",
@@ -366,7 +360,7 @@ def plan(models=None, benchmarks=None, store: ResultsStore | None = None, retry_
         except UnknownPluginError:
             raise
         except Exception as error:
-            fault = _fault(error, f"benchmark {benchmark_id} cannot be constructed")
+            fault = environment_fault(error, f"benchmark {benchmark_id} cannot be constructed")
             if fault is not None:
                 raise fault from error
             raise LeaderboardError(f"benchmark {benchmark_id} cannot be constructed: {_error_text(error)}; fix "
@@ -386,7 +380,7 @@ def plan(models=None, benchmarks=None, store: ResultsStore | None = None, retry_
         try:
             model = load_model(model_id)
         except Exception as error:  # noqa: BLE001 - every pair of this model fails, stored as such
-            fault = _fault(error, f"model {model_id} cannot be loaded")
+            fault = environment_fault(error, f"model {model_id} cannot be loaded")
             if fault is not None:
                 raise fault from error
             load_error = f"model {model_id} cannot be loaded: {_error_text(error)}"
