@@ -353,10 +353,12 @@ def plan(models=None, benchmarks=None, store: ResultsStore | None = None, retry_
     for model_id in model_ids:
         if model_id not in registered:
             load_model(model_id)  # raises UnknownPluginError with the registry's hint
-    versions = {}
+    versions, certifies = {}, {}
     for benchmark_id in benchmark_ids:
         try:
-            versions[benchmark_id] = str(load_benchmark(benchmark_id).version)
+            benchmark = load_benchmark(benchmark_id)
+            versions[benchmark_id] = str(benchmark.version)
+            certifies[benchmark_id] = set(getattr(benchmark, "controls", ()) or ())
         except UnknownPluginError:
             raise
         except Exception as error:
@@ -365,8 +367,6 @@ def plan(models=None, benchmarks=None, store: ResultsStore | None = None, retry_
                 raise fault from error
             raise LeaderboardError(f"benchmark {benchmark_id} cannot be constructed: {_error_text(error)}; fix "
                                    f"its plugin or leave it out with --benchmarks") from error
-    certifies = {benchmark_id: set(getattr(load_benchmark(benchmark_id), "controls", ()) or ())
-                 for benchmark_id in benchmark_ids}
     ok_rows, newest = set(), {}
     for row in store.rows():  # oldest first: the last one seen is the newest
         key = (row["model_identifier"], row["benchmark_identifier"], row["benchmark_version"])
