@@ -10,7 +10,8 @@ percentile of the layer). Every V1 map benchmark starts from it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import weakref
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -55,17 +56,45 @@ def color_preference_index(assembly) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """
     assembly = assembly.transpose("presentation", "neuroid")
     colors = np.asarray(assembly["color"].values).astype(str)
-    values = np.clip(np.asarray(assembly.values, dtype=np.float64), 0.0, None)
-    bw = values[colors == "bw"].mean(axis=0)
-    color = values[colors == "red_cyan"].mean(axis=0)
+    values = np.asarray(assembly.values)
+
+    def mean_rectified(rows):  # clipped in the recording's dtype (exact), summed in float64
+        selected = values[rows]
+        return np.maximum(selected, 0, out=selected).mean(axis=0, dtype=np.float64)
+
+    bw, color = mean_rectified(colors == "bw"), mean_rectified(colors == "red_cyan")
     with np.errstate(invalid="ignore", divide="ignore"):
         index = (color - bw) / (color + bw)
     return index, bw, color
 
 
+_MAPS_OF_RECORDING: dict = {}  # (id(assembly), threshold) -> (weak reference to it, its V1Maps)
+
+
 def v1_maps_from_assembly(assembly, model_identifier: str = "", relative_threshold: float = 0.1,
                           benchmark_identifier: str = "V1 maps") -> V1Maps:
-    """:class:`V1Maps` of the responsive units of a grating assembly (presentation x neuroid)."""
+    """:class:`V1Maps` of the responsive units of a grating assembly (presentation x neuroid).
+
+    Computed once per recording and threshold: the V1 map benchmarks that score one recording
+    (every one of them, when a runner records V1 once) share its tuning; the arrays are read-only.
+    The memo holds no recording alive: an entry goes with the assembly it was computed from."""
+    key = (id(assembly), float(relative_threshold))
+    held = _MAPS_OF_RECORDING.get(key)
+    if held is not None and held[0]() is assembly:
+        return replace(held[1], model_identifier=model_identifier, attrs=dict(held[1].attrs))
+    maps = _compute_v1_maps(assembly, model_identifier, relative_threshold, benchmark_identifier)
+    for name in ("positions_mm", "channel", "orientation_deg", "sf_cpd", "circular_variance", "color_index"):
+        getattr(maps, name).setflags(write=False)
+    try:
+        reference = weakref.ref(assembly, lambda _dead, key=key: _MAPS_OF_RECORDING.pop(key, None))
+    except TypeError:  # an object without weak references: not memoised
+        return maps
+    _MAPS_OF_RECORDING[key] = (reference, maps)
+    return replace(maps, attrs=dict(maps.attrs))
+
+
+def _compute_v1_maps(assembly, model_identifier: str, relative_threshold: float,
+                     benchmark_identifier: str) -> V1Maps:
     from topobench.metrics.orientation_tuning import grating_tuning, responsive_threshold, responsive_units
     tuning = grating_tuning(assembly, color="bw")
     mean_response = tuning["mean_response"].to_numpy()
