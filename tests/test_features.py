@@ -86,7 +86,13 @@ def test_large_layers_are_sketched_batch_by_batch(stimuli):
 def test_features_and_projection_are_cached(stimuli, tmp_path):
     model = _model()
     first, projection = projected_features(model, stimuli, "V4", SPEC, progress=False)
-    again, _ = projected_features(model, stimuli, "V4", SPEC, progress=False)
+
+    def no_forward_pass(*args, **kwargs):
+        raise AssertionError("a cached projection and cached features need no forward pass")
+
+    cached_model = _model()
+    cached_model.iter_activations = no_forward_pass
+    again, _ = projected_features(cached_model, stimuli, "V4", SPEC, progress=False)
     assert np.array_equal(first, again)
     other, _ = projected_features(model, stimuli, "V4", ProjectionSpec(n_fit_images=100), progress=False)
     assert other.shape == (40, 99)  # another projection is not served from the cache

@@ -4,9 +4,10 @@ loses its smoothness when its positions are shuffled, and paired held-out spatia
 import numpy as np
 import pytest
 
+from topobench.metrics.synthetic_maps import SyntheticV1Model, band_limited_map, random_positions
 from topobench.model_interface import PytorchModel
 from topobench.nets import resnet18
-from topobench.positions import LayerPositions, retinotopic_positions
+from topobench.positions import retinotopic_positions
 from topobench.tdann.compare import held_out_spatial_loss, orientation_smoothness
 
 
@@ -16,16 +17,21 @@ def _model(seed, positions, identifier):
 
 
 def test_shuffled_positions_lose_the_same_channel_free_smoothness_and_intervals_hold_the_estimate():
-    start = retinotopic_positions("layer2.0", (128, 8, 8), 36.75, seed=0)
-    model = _model(0, {"layer2.0": start}, "cmp-a")
-    smooth = orientation_smoothness(model, n_resamples=10)
-    order = np.random.default_rng(0).permutation(start.n_units)
-    shuffled = LayerPositions(start.name, start.dims, start.coordinates[order], start.sheet_side_mm)
-    flat = orientation_smoothness(_model(0, {"layer2.0": shuffled}, "cmp-a-shuffled"), n_resamples=10)
+    """A band-limited orientation map (column spacing 3.5 mm) is smooth at 0-0.5 mm; the same
+    units with their positions shuffled are flat at every distance; the half-sample intervals
+    contain both estimates."""
+    positions = random_positions(4000, 21.0, seed=0)
+    orientation = band_limited_map(positions, 3.5, seed=1)
+    shuffled = positions[np.random.default_rng(0).permutation(len(positions))]
+    smooth = orientation_smoothness(SyntheticV1Model(positions, orientation, identifier="cmp-smooth"),
+                                    n_resamples=10)
+    flat = orientation_smoothness(SyntheticV1Model(shuffled, orientation, identifier="cmp-shuffled"),
+                                  n_resamples=10)
     for result in (smooth, flat):
-        assert len(result["ratio"]) == 3 and result["n_responsive"] > 100
+        assert len(result["ratio"]) == 3 and result["n_responsive"] > 3000
         for value, (low, high) in zip(result["ratio"], np.asarray(result["interval_95"]).T):
             assert low <= value + 0.02 and value - 0.02 <= high
+    assert smooth["ratio"][0] < 0.5 and smooth["ratio"][0] < smooth["ratio"][1] < smooth["ratio"][2]
     assert np.all(np.abs(np.asarray(flat["ratio"]) - 1.0) < 0.1)
 
 
