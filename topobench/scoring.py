@@ -5,7 +5,7 @@ results store as soon as it exists: a ceiled score with raw, ceiling, error and
 details, or, when the benchmark fails, a row with status 'failed' and the
 message (never a number). Provenance kept with each row: the benchmark version,
 the model weights sha256, the sha256 of every reference file the benchmark
-declares, the torch thread count and the positions' provenance.
+declares, the torch thread count, the device when it is not the CPU and the positions' provenance.
 
 A fault that is not the model's is never stored as its failure (it would become
 a 0 on the leaderboard and be skipped by later runs): an
@@ -45,6 +45,9 @@ class BenchmarkFailed(TopobenchError):
 
 def _provenance(model, benchmark) -> dict:
     provenance = {"torch_threads": torch.get_num_threads(), "torch_version": torch.__version__}
+    device = str(getattr(model, "device", "cpu"))
+    if device != "cpu":  # an accelerator's arithmetic may differ in the last bits; CPU rows stay as they were
+        provenance["device"] = device
     datasets = getattr(benchmark, "datasets", ())
     provenance["reference_data_sha256"] = {
         f"{name}/{entry.path}": entry.sha256 for name in datasets for entry in get_dataset(name).files}

@@ -91,6 +91,21 @@ def test_layers_must_be_spatial_maps_that_exist(sandbox, checkpoint, layers, wor
     _refused(sandbox, checkpoint, "--image-size", "64", "--layers", layers, words=words)
 
 
+# ----------------------------------------------------------------------------- device
+def _unavailable_cuda() -> str:
+    """'cuda' where the machine has none, else a CUDA index it does not have: refused either way."""
+    return f"cuda:{torch.cuda.device_count()}" if torch.cuda.is_available() else "cuda"
+
+
+@pytest.mark.parametrize("device,words", [
+    ("banana", ("device 'banana'", "is not a device", "--device cpu")),
+    (None, ("is not available on this machine", "--device cpu")),
+], ids=["unknown", "unavailable-cuda"])
+def test_device_must_be_one_this_machine_has(sandbox, checkpoint, device, words):
+    device = device or _unavailable_cuda()
+    _refused(sandbox, checkpoint, "--image-size", "64", "--device", device, words=(f"device '{device}'", *words))
+
+
 # ----------------------------------------------------------------------------- positions
 def _write_positions(folder, **fields):
     """A positions .npz as LayerPositions.save writes it, with ``fields`` replaced (None: left out)."""

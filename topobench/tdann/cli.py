@@ -11,6 +11,8 @@ def cmd_train(args) -> int:
     config = TrainConfig.load(config_path)
     if args.threads:
         config.threads = args.threads
+    if args.device:
+        config.device = args.device
     train(config, run_dir, until=args.until)
     if args.export:
         print(f"exported to {export_model(run_dir, args.export)}")
@@ -39,6 +41,8 @@ def add_commands(sub) -> None:
     train.add_argument("--run-dir", required=True)
     train.add_argument("--until", type=int, default=None, help="stop after this step (resumable)")
     train.add_argument("--threads", type=int, default=None)
+    train.add_argument("--device", default=None, help="override the config's device (default 'auto': cuda "
+                                                      "where there is one, else cpu): auto, cpu, cuda or mps")
     train.add_argument("--export", default=None, help="folder to export the trained model into")
     train.set_defaults(func=cmd_train)
 

@@ -61,12 +61,14 @@ generator (dropout) and of the augmentation generator, the data order; readable 
 ``losses.csv`` to the checkpoint's step: at the same thread count on the CPU the weights
 are bit-identical to those of an uninterrupted run. Command line::
 
-    python -m topobench.tdann.dense --run-dir DIR --alpha A --until STEP [--threads N]
+    python -m topobench.tdann.dense --run-dir DIR --alpha A --until STEP [--threads N] [--device cuda]
     python -m topobench.tdann.dense --run-dir DIR --constraint topoloss --until STEP
 
 (``--alpha`` and ``--constraint`` only on the first call; later calls read ``config.json`` and
-refuse a different alpha or constraint.) :func:`bundle` writes a finished run as a model
-folder with half-precision weights
+refuse a different alpha or constraint. ``--device``, cpu by default, may change between calls:
+on an accelerator the arithmetic differs from the CPU's in the last bits, so a run is bit-identical
+to an uninterrupted one only on the CPU; its checkpoints hold CPU tensors either way.)
+:func:`bundle` writes a finished run as a model folder with half-precision weights
 and their sha256, which :func:`load_bundle` checks.
 """
 from __future__ import annotations
@@ -86,7 +88,7 @@ import torch
 import torch.nn.functional as F
 
 from topobench.data_client import sha256_of
-from topobench.errors import ModelError
+from topobench.errors import InputError, ModelError
 from topobench.tdann.config import JsonConfig
 from topobench.tdann.train import atomic_save, prepare_losses, read_losses
 
@@ -241,7 +243,7 @@ def layer_shapes(network: torch.nn.Module, input_size: int, layers) -> dict[str,
     network.eval()
     try:
         with torch.no_grad():
-            network(torch.zeros(1, 3, input_size, input_size))
+            network(torch.zeros(1, 3, input_size, input_size, device=next(network.parameters()).device))
     finally:
         network.train(was_training)
         recorder.remove()
@@ -368,22 +370,38 @@ def prepare_run(run_dir, config: DenseConfig | None = None) -> DenseConfig:
 # ----------------------------------------------------------------------------------------
 # training
 # ----------------------------------------------------------------------------------------
+def _on_cpu(value):
+    """``value`` (a state dict, nested in dicts and lists) with every tensor copied to the CPU, so that
+    a checkpoint written on an accelerator loads on any machine."""
+    if isinstance(value, torch.Tensor):
+        return value.cpu()
+    if isinstance(value, dict):
+        return {key: _on_cpu(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_on_cpu(item) for item in value)
+    return value
+
+
 def train(config: DenseConfig, run_dir, until: int | None = None, data: SourceImages | None = None,
-          teacher: torch.nn.Module | None = None, log=None) -> dict:
+          teacher: torch.nn.Module | None = None, log=None, device: str = "cpu") -> dict:
     """Train (or resume) the run of ``config`` in ``run_dir`` up to step ``until`` (default
     ``config.steps``); returns a summary. ``data`` and ``teacher``: for tests (defaults: the
-    decoded training images and the packaged ImageNet network)."""
+    decoded training images and the packaged ImageNet network). ``device``: where the teacher, the
+    network and each batch go (:func:`topobench.model_interface.check_device`); the images are
+    augmented on the CPU, so the data stream is the same on every device."""
+    from topobench.model_interface import check_device
     from topobench.tdann.neighborhoods import make_neighborhoods
     from topobench.tdann.spatial_loss import SpatialLoss
     from topobench.tdann.train import BlockRecorder, DataOrder
 
+    device = check_device(device)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     config = prepare_run(run_dir, config)
     say = log if log is not None else (lambda message: print(message, flush=True))
     torch.set_num_threads(int(config.threads))
     data = data if data is not None else SourceImages.load(config)
-    teacher = teacher if teacher is not None else load_teacher()
+    teacher = (teacher if teacher is not None else load_teacher()).to(device)
     teacher.eval()
     for parameter in teacher.parameters():
         parameter.requires_grad_(False)
@@ -404,7 +422,7 @@ def train(config: DenseConfig, run_dir, until: int | None = None, data: SourceIm
     use_spatial = config.constraint == "spatial"
     spatial = SpatialLoss(positions, neighborhoods, alpha=float(config.alpha) if use_spatial else 0.0,
                           kind=config.spatial_loss_kind, neighborhoods_per_batch=config.neighborhoods_per_batch,
-                          seed=config.seed)
+                          seed=config.seed).to(device)
     topo = None
     if config.constraint == "topoloss":
         from topobench.tdann.topoloss import TopoLossConstraint
@@ -424,6 +442,8 @@ def train(config: DenseConfig, run_dir, until: int | None = None, data: SourceIm
         augment_generator.set_state(state["augment_rng"])
         order.load_state_dict(state["data_order"])
         torch.set_rng_state(state["torch_rng"])
+        if device.startswith("cuda") and "cuda_rng" in state:  # dropout's stream on the GPU
+            torch.cuda.set_rng_state(state["cuda_rng"], device)
         start = int(state["step"])
         say(f"resuming {run_dir} from step {start}")
     else:
@@ -433,10 +453,15 @@ def train(config: DenseConfig, run_dir, until: int | None = None, data: SourceIm
     prepare_losses(losses_path, columns, start)
 
     def save_checkpoint(step: int) -> None:
-        atomic_save({"format": CHECKPOINT_FORMAT, "step": int(step), "config": config.to_dict(),
-                      "model": student.state_dict(), "optimizer": optimizer.state_dict(),
-                      "augment_rng": augment_generator.get_state(), "torch_rng": torch.get_rng_state(),
-                      "data_order": order.state_dict()}, checkpoint_path)
+        state = {"format": CHECKPOINT_FORMAT, "step": int(step), "config": config.to_dict(),
+                 "model": student.state_dict(), "optimizer": optimizer.state_dict(),
+                 "augment_rng": augment_generator.get_state(), "torch_rng": torch.get_rng_state(),
+                 "data_order": order.state_dict()}
+        if device != "cpu":  # CPU tensors, the device named; a CPU checkpoint is written as before
+            state = _on_cpu({**state, "device": device})
+            if device.startswith("cuda"):
+                state["cuda_rng"] = torch.cuda.get_rng_state(device)
+        atomic_save(state, checkpoint_path)
 
     recorder = BlockRecorder(student, layers)
     train_spatial = use_spatial and float(config.alpha) != 0.0
@@ -451,7 +476,7 @@ def train(config: DenseConfig, run_dir, until: int | None = None, data: SourceIm
                 began = time.perf_counter()
                 indices = order.next()
                 params = augment.sample(config.batch_size, _NOMINAL, _NOMINAL, augment_generator)
-                x = to_network_input(data.batch(indices, params, augment))
+                x = to_network_input(data.batch(indices, params, augment)).to(device)
                 with torch.no_grad():
                     teacher_logits = teacher(x)
                 recorder.clear()
@@ -675,6 +700,8 @@ def main(argv=None) -> int:
     parser.add_argument("--until", type=int, help="stop after this step (checkpointed; run again to resume)")
     parser.add_argument("--threads", type=int, help="torch threads (the run's arithmetic depends on it)")
     parser.add_argument("--checkpoint-every", type=int)
+    parser.add_argument("--device", default="cpu",
+                        help="where the networks and batches go: cpu (default), cuda, cuda:N or mps")
     parser.add_argument("--measure", action="store_true",
                         help="measure the latest checkpoint (V1 smoothness, VTC face patches) instead of training")
     parser.add_argument("--watch", nargs="+", metavar="RUN_DIR",
@@ -711,8 +738,8 @@ def main(argv=None) -> int:
             config.threads = int(args.threads)
         if args.checkpoint_every:
             config.checkpoint_every = int(args.checkpoint_every)
-        summary = train(config, run_dir, until=args.until)
-    except ModelError as error:
+        summary = train(config, run_dir, until=args.until, device=args.device)
+    except (ModelError, InputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if summary["seconds_per_step"] is not None:

@@ -53,7 +53,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from topobench.errors import ModelError
+from topobench.errors import InputError, ModelError
 from topobench.nets.resnet import BLOCK_NAMES, resnet18
 from topobench.positions import LayerPositions, retinotopic_positions
 from topobench.tdann.augment import SimCLRAugment
@@ -222,12 +222,11 @@ def _seeded(seed: int, build):
 def _setup(config: TrainConfig):
     """(rank, world_size, device)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
+    from topobench.model_interface import check_device
     wanted = config.device
     if wanted == "auto":
         wanted = "cuda" if torch.cuda.is_available() else "cpu"
-    if wanted.startswith("cuda") and not torch.cuda.is_available():
-        raise ModelError("config asks for device 'cuda' but torch sees no GPU; use device 'cpu' or 'auto'")
-    device = torch.device(wanted)
+    device = torch.device(check_device(wanted, "the run's device"))  # an InputError naming it and the fix
     rank = 0
     if world > 1:
         import torch.distributed as dist
@@ -644,6 +643,8 @@ def main(argv=None) -> int:
     parser.add_argument("--run-dir", required=True, help="run folder (checkpoints, losses.csv, positions)")
     parser.add_argument("--export", metavar="DIR", help="after training, export the model to DIR")
     parser.add_argument("--threads", type=int, help="override the config's torch threads")
+    parser.add_argument("--device", help="override the config's device (default 'auto': cuda where there is "
+                                         "one, else cpu): auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--until", type=int, help="stop after this step (checkpointed; run again to resume)")
     args = parser.parse_args(argv)
     run_dir = Path(args.run_dir)
@@ -652,11 +653,13 @@ def main(argv=None) -> int:
         config = TrainConfig.load(config_path)
         if args.threads:
             config.threads = args.threads
+        if args.device:
+            config.device = args.device
         summary = train(config, run_dir, until=args.until)
         if args.export and int(os.environ.get("RANK", "0")) == 0:
             export_model(run_dir, args.export)
             print(f"exported to {args.export}")
-    except ModelError as error:
+    except (ModelError, InputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if summary["seconds_per_step"] is not None:
