@@ -37,7 +37,11 @@ one class serves several benchmarks):
 - ``controls``: the identifiers of the registered control models
   (``topobench.models.controls``) that certify it, or ``()`` with
   ``no_controls_reason`` (every responses benchmark, and the topography
-  benchmarks that no map control can test).
+  benchmarks that no map control can test);
+- ``cost``: a :class:`topobench.costs.Cost`: the images it records, where, how
+  it keeps the features and what it fits, from which the seconds and peak memory
+  of scoring a model are estimated before any work (``topobench list benchmarks
+  --costs``; the leaderboard's scheduling and memory check).
 
 The leaderboard reads ``family`` and ``report_only`` from the class
 (``topobench.leaderboard.aggregate.describe_benchmark``);
@@ -61,6 +65,7 @@ from dataclasses import dataclass, field
 from brainscore_core.benchmarks import BenchmarkBase
 from brainscore_core.metrics import Score
 
+from topobench.costs import FULL, Cost, Fit
 from topobench.errors import ModelError
 from topobench.map_figures import V1MapFigures
 from topobench.scores import ceiled_score
@@ -78,6 +83,15 @@ V1_MAP_CONTROLS = ("control-v1-bandlimited-224px", "control-v1-bandlimited-224px
 #: human arrangement of category-selective patches, and its shuffled twin.
 VTC_PATCH_CONTROLS = ("control-vtc-efficientnet-lite0-human-layout",
                       "control-vtc-efficientnet-lite0-human-layout-shuffled")
+#: The cost of recording V1 on the 640 gratings (``topobench.stimuli.gratings.sine_gratings``) and
+#: measuring every unit's tuning: the V1 map benchmarks' and Ringach2002's (fixed part measured on tdann-mini).
+V1_GRATINGS_COST = Cost(images=640, stimuli="sine gratings: 8 orientations x 8 SF x 5 phases x 2 colours",
+                        region="V1", features=FULL, copies=2.0, fixed_seconds=0.0,
+                        fit=Fit("orientation, SF and colour tuning of every unit over the gratings", "linear",
+                                repeats=10))
+#: The fLoc images without "scrambled" (``topobench.stimuli.floc``) that the VTC benchmarks record.
+FLOC_IMAGES = 1440
+FLOC_STIMULI = "fLoc without scrambled: 10 categories x 144"
 #: Why a responses benchmark declares no controls.
 RESPONSES_NO_CONTROLS = ("a responses benchmark: it compares responses with measured neurons or voxels, not a "
                          "layout, and the controls are maps with known answers")
@@ -117,6 +131,7 @@ class TopoBenchmark(BenchmarkBase):
     report_only: bool = False
     controls: tuple = ()
     no_controls_reason: str = ""
+    cost: Cost = None             # how time and memory grow with the model (topobench.costs)
 
     def __init__(self, identifier: str | None = None, version: int | None = None, region: str | None = None,
                  parent: str | None = None, bibtex: str | None = None):
@@ -210,6 +225,7 @@ class V1MapBenchmark(V1MapFigures, TopoBenchmark):
     region = "V1"
     family = "topography"
     controls = V1_MAP_CONTROLS
+    cost = V1_GRATINGS_COST
     relative_threshold = 0.1
     min_responsive = 10
 

@@ -1,7 +1,8 @@
 """The ``topobench`` command.
 
     topobench list models|benchmarks|datasets|stimulus-sets
-    topobench score MODEL [BENCHMARK ...] [--all] [--threads N]
+    topobench list benchmarks --costs [--model MODEL]   (how time and memory grow; estimates for MODEL)
+    topobench score MODEL [BENCHMARK ...] [--all] [--threads N] [--device cpu|cuda|mps]
     topobench score --checkpoint PATH --arch resnet18 [--positions DIR] [--layers V1=layer2.0,...] [--name NAME] ...
     topobench data fetch [NAME ...|--all]
     topobench data verify [NAME ...]
@@ -38,8 +39,28 @@ def cmd_list(args) -> int:
     from topobench.registry import names
     kind = {"models": "model", "benchmarks": "benchmark", "datasets": "dataset",
             "stimulus-sets": "stimulus set"}[args.what]
+    if (args.costs or args.model) and args.what != "benchmarks":
+        raise TopobenchError("--costs and --model go with `topobench list benchmarks`")
+    if args.costs or args.model:
+        return _list_costs(names("benchmark"), args.model)
     for name in names(kind):
         print(name)
+    return 0
+
+
+def _list_costs(benchmark_names, model_name=None) -> int:
+    """One line per benchmark: its declared cost (``topobench.costs``) and, for a model, the estimate."""
+    from topobench.costs import estimate
+    from topobench.registry import load_benchmark, load_model
+    model = load_model(model_name) if model_name else None  # an unknown name fails before any line
+    for name in benchmark_names:
+        cost = getattr(load_benchmark(name), "cost", None)
+        line = f"{name}: " + (cost.describe() if cost is not None else "no cost declared")
+        if model is not None:
+            guess = estimate(cost, model) if cost is not None else None
+            line += (f" | {model_name}: {guess.units:,} units at {guess.image_size} px, {guess.text()}"
+                     if guess is not None else f" | {model_name}: no estimate (no such layer, or no cost)")
+        print(line)
     return 0
 
 
@@ -58,11 +79,14 @@ def cmd_score(args) -> int:
             raise InputError(f"--threads {args.threads} is not a number of threads; give a whole number "
                              f"greater than 0, e.g. --threads 4")
         torch.set_num_threads(args.threads)
+    from topobench.model_interface import check_device, to_device
+    device = check_device(args.device)  # before any work: one line naming the device and the fix
     # The store is opened and proved to work before any work: a result must have somewhere to go
     # (a corrupted file, a server that is down, a read-only home: one line naming it, exit 3).
     store = ResultsStore().check()
     _import_spool(store, quiet=True)  # results an earlier run could not store
     model, leftover = model_from_args(args)  # a registered MODEL, or --checkpoint (checked before any work)
+    to_device(model, device)
     benchmarks = names("benchmark") if args.all else [*leftover, *args.benchmarks]
     if not benchmarks:
         raise TopobenchError("name at least one benchmark or give --all; `topobench list benchmarks` shows them")
@@ -168,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = sub.add_parser("list", help="list registered models, benchmarks, datasets or stimulus sets")
     listing.add_argument("what", choices=["models", "benchmarks", "datasets", "stimulus-sets"])
+    listing.add_argument("--costs", action="store_true",
+                         help="with benchmarks: how each one's time and memory grow with the model")
+    listing.add_argument("--model", default=None, metavar="MODEL",
+                         help="with benchmarks --costs: estimated seconds (one thread, nothing cached) and "
+                              "peak memory of scoring MODEL")
     listing.set_defaults(func=cmd_list)
 
     score = sub.add_parser("score", help="score a registered model on benchmarks and store the results")
@@ -176,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("benchmarks", nargs="*")
     score.add_argument("--all", action="store_true", help="every registered benchmark")
     score.add_argument("--threads", type=int, default=None, help="torch threads (scores are identical at a fixed count)")
+    score.add_argument("--device", default="cpu", help="where the forward passes run: cpu (default), cuda, "
+                       "cuda:N or mps; activations made on an accelerator are cached apart from the CPU's")
     from topobench.submit import add_checkpoint_arguments
     add_checkpoint_arguments(score)
     score.set_defaults(func=cmd_score)

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from topobench.benchmark_base import Comparison, TopoBenchmark
+from topobench.costs import CHANNEL_MEAN, Cost, Fit
 from topobench.metrics.linear_probe import C as DEFAULT_C
 from topobench.metrics.linear_probe import channel_mean_features, linear_probe
 
@@ -96,6 +97,10 @@ class CIFAR10LinearProbe(TopoBenchmark):
     family = "engineering"
     report_only = False  # scored, but its family is part of no brain aggregate
     no_controls_reason = "an engineering benchmark: the accuracy of a read-out on a task, not a map"
+    cost = Cost(images=12_000, stimuli="CIFAR-10: 10,000 train and 2,000 test images, 32 px", region=REGION,
+                features=CHANNEL_MEAN, copies=4.0, fixed_seconds=5.5,
+                fit=Fit("multinomial logistic regression (L-BFGS, 10 classes), fitted twice: the probe and its "
+                        "shuffled-label control", "linear", repeats=2 * 10 * 100, samples=10_000))
 
     def __init__(self, n_train: int = 10_000, n_test: int = 2_000, image_degrees: float = 8.0,
                  C: float = DEFAULT_C, seed: int = 0, shuffle_train_labels: bool = False):

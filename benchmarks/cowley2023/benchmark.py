@@ -61,6 +61,7 @@ from brainscore_core.metrics import Score
 
 from topobench.benchmark_base import RESPONSES_NO_CONTROLS, Comparison, TopoBenchmark
 from topobench.ceilings import SplitHalfReliability
+from topobench.costs import PROJECTED, Cost, Fit
 from topobench.features import ProjectionSpec, fit_projection, projected_features
 from topobench.metrics.neural_predictivity import neural_predictivity, pearson_per_column
 from topobench.metrics.noise_ceiling import duplicate_reliability, split_half_reliability
@@ -397,6 +398,10 @@ class Cowley2023V4Sessions(_Cowley2023Benchmark):
 class Cowley2023V4Ridge(Cowley2023V4):
     """``Cowley2023.V4-ridge``."""
 
+    cost = Cost(images=640, stimuli="Cowley session 210325: 640 images, 112 px", region=REGION, features=PROJECTED,
+                fixed_seconds=9.5, fit=Fit("ridge, per-neuron penalty by inner 5-fold CV, 10 outer folds, to the "
+                                           "repeat average and to the ceiling's half-averages", "ridge", repeats=20))
+
     def __init__(self, **kwargs):
         super().__init__(method="ridge", **kwargs)
 
@@ -409,6 +414,9 @@ class Cowley2023V4PLS(Cowley2023V4):
     """
 
     report_only = True
+    cost = Cost(images=640, stimuli="Cowley session 210325: 640 images, 112 px", region=REGION, features=PROJECTED,
+                fixed_seconds=33.0, fit=Fit("PLS with 25 components, 10 outer folds, to the repeat average and to "
+                                            "the ceiling's half-averages", "linear", repeats=2 * 10 * 25))
 
     def __init__(self, **kwargs):
         super().__init__(method="pls", **kwargs)
@@ -418,6 +426,10 @@ class Cowley2023V4RidgeSessions(Cowley2023V4Sessions):
     """``Cowley2023.V4-ridge_sessions`` (report-only)."""
 
     report_only = True
+    cost = Cost(images=12_640, stimuli="all 12 Cowley sessions: 400 to 1,200 images each, 112 px", region=REGION,
+                features=PROJECTED, fixed_seconds=3.0,
+                fit=Fit("ridge per session (about 1,100 images each), per-neuron penalty by inner 5-fold CV, "
+                        "10 outer folds", "ridge", repeats=10 * 12, samples=1_100))
 
     def __init__(self, **kwargs):
         super().__init__(method="ridge", **kwargs)

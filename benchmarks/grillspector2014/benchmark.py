@@ -54,7 +54,8 @@ import itertools
 
 import numpy as np
 
-from topobench.benchmark_base import VTC_PATCH_CONTROLS, Comparison, TopoBenchmark
+from topobench.benchmark_base import FLOC_IMAGES, FLOC_STIMULI, VTC_PATCH_CONTROLS, Comparison, TopoBenchmark
+from topobench.costs import FULL, Cost, Fit
 from topobench.ceilings import PublishedClaims
 from topobench.errors import ModelError
 from topobench.metrics.patches import (TDANN_GRID_MM, TDANN_MAX_AREA_MM2, TDANN_MIN_AREA_MM2, TDANN_MIN_UNITS,
@@ -182,6 +183,9 @@ class GrillSpector2014PatchOrganization(TopoBenchmark):
     family = "topography"
     report_only = False
     controls = VTC_PATCH_CONTROLS
+    cost = Cost(images=FLOC_IMAGES, stimuli=FLOC_STIMULI, region=REGION, features=FULL, copies=3.0,
+                fixed_seconds=2.0, fit=Fit("d' per unit and domain, patches and 50 shuffles of positions, on the "
+                                           "images and 30 bootstrap resamples", "linear", repeats=31 * 5))
 
     def __init__(self, measure: str = "dprime", patch_threshold: float | None = None,
                  unit_threshold: float | None = None, sigma_mm: float = TDANN_SIGMA_MM,

@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from topobench.benchmark_base import Comparison, TopoBenchmark
+from topobench.costs import FULL, Cost, Fit
 from topobench.errors import ModelError
 from topobench.metrics.wiring import ACTIVE_FRACTION, N_CLUSTERS, N_INIT, wiring_lengths
 from topobench.positions import SHEET_SIDE_MM, LayerPositions, retinotopic_positions
@@ -53,6 +54,14 @@ BIBTEX = """@article{margalit2024unifying,
   doi={10.1016/j.neuron.2024.04.018},
   url={https://doi.org/10.1016/j.neuron.2024.04.018}
 }"""
+
+
+def wiring_cost(region: str) -> Cost:
+    """The cost of :class:`MargalitWiringLength` for ``region`` (100 images, both blocks recorded)."""
+    return Cost(images=100, stimuli="fLoc without scrambled: 10 per category, seeded", layers=LAYER_PAIRS[region],
+                features=FULL, copies=2.0, fixed_seconds=8.0,
+                fit=Fit("per image: k-means (8 clusters, 10 restarts) on the 1% most active units of each block, "
+                        "paired, and again with shuffled positions", "linear", repeats=2 * 10))
 
 
 def floc_subset(n_images: int, seed: int):
@@ -178,12 +187,16 @@ class MargalitWiringLength(TopoBenchmark):
 class V1WiringLength(MargalitWiringLength):
     """Wiring length layer2.0 -> layer2.1 relative to shuffled positions (report-only)."""
 
+    cost = wiring_cost("V1")
+
     def __init__(self, **kwargs):
         super().__init__("V1", **kwargs)
 
 
 class VTCWiringLength(MargalitWiringLength):
     """Wiring length layer4.0 -> layer4.1 relative to shuffled positions (report-only)."""
+
+    cost = wiring_cost("VTC")
 
     def __init__(self, **kwargs):
         super().__init__("VTC", **kwargs)

@@ -39,7 +39,8 @@ from __future__ import annotations
 import numpy as np
 from brainscore_core.metrics import Score
 
-from topobench.benchmark_base import RESPONSES_NO_CONTROLS, Comparison, TopoBenchmark
+from topobench.benchmark_base import FLOC_IMAGES, FLOC_STIMULI, RESPONSES_NO_CONTROLS, Comparison, TopoBenchmark
+from topobench.costs import FULL, Cost, Fit
 from topobench.ceilings import HeldOutSubject
 from topobench.errors import ModelError
 from topobench.metrics.rsa import spearman, split_half_rsm, subject_correlations, upper_cells
@@ -74,6 +75,8 @@ class Nordt2023VtcRsa(TopoBenchmark):
     family = "responses"
     report_only = False
     no_controls_reason = RESPONSES_NO_CONTROLS
+    cost = Cost(images=FLOC_IMAGES, stimuli=FLOC_STIMULI, region=REGION, features=FULL, copies=3.0,
+                fixed_seconds=2.5, fit=Fit("split-half category matrices, 10 splits", "linear", repeats=10 * 2))
 
     def __init__(self, n_splits: int = 10, seed: int = 0, rois=None, min_age_years: float | None = None,
                  subjects=None, stimuli=None, reference=None):

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from brainscore_core.metrics import Score
 
-from topobench.benchmark_base import RESPONSES_NO_CONTROLS, Comparison, TopoBenchmark
+from topobench.benchmark_base import RESPONSES_NO_CONTROLS, V1_GRATINGS_COST, Comparison, TopoBenchmark
 from topobench.ceilings import SplitByAnimal
 from topobench.errors import ModelError
 from topobench.metrics.orientation_tuning import grating_tuning, responsive_threshold, responsive_units
@@ -68,6 +68,7 @@ class RingachOrientationSelectivity(TopoBenchmark):
     family = "responses"
     report_only = False
     no_controls_reason = RESPONSES_NO_CONTROLS
+    cost = V1_GRATINGS_COST  # the V1 map benchmarks' recording and tuning
 
     def __init__(self, relative_threshold: float = 0.1, n_splits: int = 100, seed: int = 0, reference=None):
         super().__init__()

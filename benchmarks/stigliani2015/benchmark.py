@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from topobench.benchmark_base import Comparison, TopoBenchmark
+from topobench.benchmark_base import FLOC_IMAGES, FLOC_STIMULI, Comparison, TopoBenchmark
+from topobench.costs import FULL, Cost, Fit
 from topobench.ceilings import PublishedClaims
 from topobench.metrics.selectivity import DOMAINS, T_PER_DPRIME_FULL_FLOC, bootstrap_weights, domain_selectivity
 
@@ -64,6 +65,9 @@ class Stigliani2015CategorySelectivity(TopoBenchmark):
     report_only = True
     no_controls_reason = ("measures how many units are selective, not where they lie; no registered control has "
                           "a known fraction of selective units")
+    cost = Cost(images=FLOC_IMAGES, stimuli=FLOC_STIMULI, region=REGION, features=FULL, copies=3.0,
+                fixed_seconds=4.0, fit=Fit("d' per unit and domain, on the images and 20 bootstrap resamples",
+                                           "linear", repeats=21 * 5))
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, n_resamples: int = 20, seed: int = 0,
                  stimuli=None):

@@ -28,6 +28,9 @@ def fakes(monkeypatch):
     module = sys.modules.get(FAKES) or importlib.import_module(FAKES)
     module.register()
     yield module
+    # undo every patch of this test first (a test's own monkeypatch.setitem on a registry would
+    # otherwise put a fake back after the tables are restored), then restore the tables
+    monkeypatch.undo()
     for name, table in (("model", registry.model_registry), ("benchmark", registry.benchmark_registry)):
         table.clear()
         table.update(saved[name])

@@ -1,7 +1,8 @@
 """``topobench leaderboard run|build|verify|show``.
 
     topobench leaderboard run [--models M ...] [--benchmarks B ...] [--jobs N] [--scheduler ADDRESS]
-                              [--retry-failed] [--threads T] [--db URL] [--import MODULE]
+                              [--retry-failed] [--threads T] [--device D] [--memory-limit GB]
+                              [--db URL] [--import MODULE]
     topobench leaderboard build [--out leaderboard/site] [--config FILE] [--db URL] [--include-unregistered]
     topobench leaderboard verify [--sample N] [--seed S] [--jobs N] [--use-cache] [--db URL]
     topobench leaderboard show [--db URL] [--include-unregistered]
@@ -11,7 +12,9 @@ Each also takes ``--models`` and ``--benchmarks`` (default: every registered one
 ``--db`` defaults to ``TOPOBENCH_DB_URL``, else the SQLite file in
 ``TOPOBENCH_HOME``. ``--import`` names a module that registers more models or
 benchmarks (imported here and on every worker). ``run`` exits 0 once every
-pair has a row (failures are results, listed in the summary); ``verify`` exits 1
+pair has a row (failures are results, listed in the summary; a pair refused because its
+estimated memory exceeds the machine's, or ``--memory-limit``, is listed too, stores
+nothing and does not change the exit status); ``verify`` exits 1
 when a rescored pair differs.
 """
 from __future__ import annotations
@@ -43,12 +46,23 @@ def _positive(text: str) -> int:
     return value
 
 
+def _gigabytes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of gigabytes, e.g. 16, not {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 GB, not {text}")
+    return value
+
+
 def cmd_run(args) -> int:
     from topobench.leaderboard.run import run_leaderboard
     store = _store(args)
     summary = run_leaderboard(args.models, args.benchmarks, store, jobs=args.jobs, scheduler=args.scheduler,
                               retry_failed=args.retry_failed, threads=args.threads, imports=args.imports,
-                              progress=not args.quiet)
+                              progress=not args.quiet, device=args.device,
+                              memory_limit=None if args.memory_limit is None else args.memory_limit * 1e9)
     from topobench.redact import redact_url
     print(summary.text())
     print(f"stored in {redact_url(store.url)}")
@@ -112,6 +126,11 @@ def add_commands(subparsers) -> None:
     run.add_argument("--retry-failed", action="store_true",
                      help="also score pairs stored as failed at the current version")
     run.add_argument("--threads", type=_positive, default=1, help="torch threads per pair (default 1)")
+    run.add_argument("--device", default="cpu", help="where every pair's forward passes run: cpu (default), "
+                     "cuda, cuda:N or mps (each worker must have it)")
+    run.add_argument("--memory-limit", type=_gigabytes, default=None, metavar="GB",
+                     help="refuse pairs whose estimated peak memory exceeds GB gigabytes (default: the "
+                          "memory this machine has available)")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
     run.set_defaults(func=cmd_run)
 

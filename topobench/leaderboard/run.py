@@ -31,6 +31,15 @@ and stores nothing for that pair, so the next run scores it. A row stored as
 failed by an older topobench for such a fault (:func:`is_fault_message`) is
 scored again too, like any status other than ``'ok'`` and ``'failed'``.
 
+Costs known before the work (``topobench.costs``): :func:`plan` estimates each pair's
+seconds and peak memory from the benchmark's declared ``cost`` and the model's layer
+sizes, and orders the pairs longest first (here and on Dask, whose priorities follow
+that order; pairs without an estimate come last, in plan order). :func:`run_leaderboard`
+refuses, before any work, a pair whose estimated peak memory exceeds the memory this
+machine has available (``MemAvailable``, or ``memory_limit``): one line with the
+number, nothing stored for it (it is no failure of the model: a larger machine
+scores it), listed again in the summary.
+
 Two runs on one store do not score a pair twice: :func:`score_pair` takes the
 pair's lease in the store first (:meth:`ResultsStore.acquire_lease`, renewed
 every minute while the pair runs, released when it ends), skips a pair another
@@ -50,6 +59,7 @@ import uuid
 import warnings
 from dataclasses import dataclass, field
 
+from topobench.costs import available_bytes, estimate, format_bytes
 from topobench.errors import TopobenchError, UnknownPluginError
 from topobench.leaderboard.aggregate import LeaderboardError, _unique
 from topobench.results import LEASE_SECONDS, STATUS_FAILED, STATUS_OK, ResultSpooled, ResultsStore, utc_now
@@ -86,6 +96,8 @@ class Task:
     load_error: str | None = None   # the model could not be loaded while planning
     seen_row_id: int | None = None  # the newest row of the pair at this version when planned
     recheck: bool = False           # skip the pair if it got a newer row since (another run scored it)
+    seconds: float | None = None    # estimated CPU seconds (topobench.costs); None: unknown
+    peak_bytes: float | None = None  # estimated peak memory in bytes; None: unknown
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -106,6 +118,22 @@ class Outcome:
     row_id: int | None = None
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A pair not started: its estimated peak memory exceeds what the machine has."""
+
+    task: Task
+    limit_bytes: float
+    limit_source: str = "available"  # 'available' (MemAvailable) or 'memory_limit' (given)
+
+    def text(self) -> str:
+        has = (f"this machine has {format_bytes(self.limit_bytes)} available" if self.limit_source == "available"
+               else f"the memory limit is {format_bytes(self.limit_bytes)}")
+        return (f"refused {self.task.benchmark} on {self.task.model}: needs about "
+                f"{format_bytes(self.task.peak_bytes)}, {has}; score it on a larger machine or commit a "
+                f"smaller layer")
+
+
 @dataclass
 class Plan:
     tasks: list[Task] = field(default_factory=list)
@@ -121,6 +149,7 @@ class RunSummary:
     seconds: float
     elsewhere: list[Outcome] = field(default_factory=list)  # held or scored by another run meanwhile
     imported: int = 0                                        # spooled results imported at the start
+    refused: list[Refusal] = field(default_factory=list)    # not started: too little memory; nothing stored
 
     @property
     def ok(self) -> list[Outcome]:
@@ -144,6 +173,10 @@ class RunSummary:
             for outcome in sorted(self.failed, key=lambda o: (o.model, o.benchmark)):
                 first = (outcome.message or "").strip().splitlines()[:1] or [""]
                 lines.append(f"  {outcome.model}  {outcome.benchmark}: {first[0]}")
+        if self.refused:
+            lines.append(f"refused {len(self.refused)} pair(s) that need more memory than this run has "
+                         f"(nothing stored for them):")
+            lines.extend(f"  {refusal.text()}" for refusal in self.refused)
         return "\n".join(lines)
 
 
@@ -258,7 +291,7 @@ def _leased(store: ResultsStore, model: str, benchmark: str, version: str, seen_
 
 def score_pair(model_id: str, benchmark_id: str, version: str, store_url: str, threads: int = 1,
                imports=(), no_cache: bool = False, batch: str | None = None, seen_row_id: int | None = None,
-               recheck: bool = False) -> Outcome:
+               recheck: bool = False, device: str = "cpu") -> Outcome:
     """Score one pair and commit its row to the store at ``store_url``.
 
     Runs in this process or on a Dask worker. A model or benchmark that cannot
@@ -276,10 +309,11 @@ def score_pair(model_id: str, benchmark_id: str, version: str, store_url: str, t
         if elsewhere is not None:
             return Outcome(model_id, benchmark_id, str(version), STATUS_ELSEWHERE, None, elsewhere,
                            time.perf_counter() - clock)
-        return _score_pair(model_id, benchmark_id, version, store, threads, imports, no_cache, batch)
+        return _score_pair(model_id, benchmark_id, version, store, threads, imports, no_cache, batch, device)
 
 
-def _score_pair(model_id, benchmark_id, version, store, threads, imports, no_cache, batch) -> Outcome:
+def _score_pair(model_id, benchmark_id, version, store, threads, imports, no_cache, batch,
+                device="cpu") -> Outcome:
     import torch
     from topobench.registry import load_benchmark
 
@@ -309,6 +343,8 @@ def _score_pair(model_id, benchmark_id, version, store, threads, imports, no_cac
             raise fault from error
         return failure(f"model {model_id} cannot be loaded: {_error_text(error)}",
                        benchmark_version=benchmark.version)
+    from topobench.model_interface import to_device
+    to_device(model, device)  # a worker without the device stops the run: not a failure of the model
     if model.identifier != model_id:
         return failure(f"model registered as {model_id!r} calls itself {model.identifier!r}; the "
                        f"registered name and the model's identifier must be the same",
@@ -338,9 +374,11 @@ def plan(models=None, benchmarks=None, store: ResultsStore | None = None, retry_
          imports=(), progress: bool = False) -> Plan:
     """Which pairs to score (see the module docstring); unknown names raise before any work.
 
-    Loads each model once (one at a time) for the sha256 of its weights. A model
-    or benchmark that cannot be loaded because of a fault of the machine raises
-    it (nothing is planned, nothing stored).
+    Loads each model once (one at a time) for the sha256 of its weights and the
+    sizes of its layers, from which each pair's cost is estimated
+    (``topobench.costs``); the tasks are ordered longest first. A model or
+    benchmark that cannot be loaded because of a fault of the machine raises it
+    (nothing is planned, nothing stored).
     """
     from tqdm import tqdm
     from topobench.registry import load_benchmark, load_model, names
@@ -353,12 +391,13 @@ def plan(models=None, benchmarks=None, store: ResultsStore | None = None, retry_
     for model_id in model_ids:
         if model_id not in registered:
             load_model(model_id)  # raises UnknownPluginError with the registry's hint
-    versions, certifies = {}, {}
+    versions, certifies, costs = {}, {}, {}
     for benchmark_id in benchmark_ids:
         try:
             benchmark = load_benchmark(benchmark_id)
             versions[benchmark_id] = str(benchmark.version)
             certifies[benchmark_id] = set(getattr(benchmark, "controls", ()) or ())
+            costs[benchmark_id] = getattr(benchmark, "cost", None)
         except UnknownPluginError:
             raise
         except Exception as error:
@@ -376,7 +415,7 @@ def plan(models=None, benchmarks=None, store: ResultsStore | None = None, retry_
             ok_rows.add(key + ("*",))
     result = Plan()
     for model_id in tqdm(model_ids, desc="checking models", unit="model", disable=not progress, leave=False):
-        weights, load_error = None, None
+        weights, load_error, estimates = None, None, {}
         try:
             model = load_model(model_id)
         except Exception as error:  # noqa: BLE001 - every pair of this model fails, stored as such
@@ -386,6 +425,7 @@ def plan(models=None, benchmarks=None, store: ResultsStore | None = None, retry_
             load_error = f"model {model_id} cannot be loaded: {_error_text(error)}"
         else:
             weights = _weights(model)
+            estimates = {benchmark_id: _estimate(costs[benchmark_id], model) for benchmark_id in benchmark_ids}
             del model
         for benchmark_id in benchmark_ids:
             if is_control(model_id) and model_id not in certifies[benchmark_id]:
@@ -393,8 +433,11 @@ def plan(models=None, benchmarks=None, store: ResultsStore | None = None, retry_
             version = versions[benchmark_id]
             key = (model_id, benchmark_id, version)
             last = newest.get(key)
+            guess = estimates.get(benchmark_id)
             task = Task(model_id, benchmark_id, version, weights, load_error,
-                        seen_row_id=None if last is None else last["id"], recheck=True)
+                        seen_row_id=None if last is None else last["id"], recheck=True,
+                        seconds=None if guess is None else guess.seconds,
+                        peak_bytes=None if guess is None else guess.peak_bytes)
             if key + ((weights if weights is not None else "*"),) in ok_rows:
                 result.skipped_ok.append(task)
                 continue
@@ -405,7 +448,39 @@ def plan(models=None, benchmarks=None, store: ResultsStore | None = None, retry_
                 result.skipped_failed.append(task)
                 continue
             result.tasks.append(task)
+    result.tasks = longest_first(result.tasks)
     return result
+
+
+def _estimate(cost, model):
+    """``topobench.costs.estimate``, or None: an estimate never stops a plan."""
+    try:
+        return estimate(cost, model)
+    except Exception as error:  # noqa: BLE001 - unknown cost: scheduled last, never refused
+        log.info("no cost estimate for %s: %s", getattr(model, "identifier", model), error)
+        return None
+
+
+def longest_first(tasks) -> list[Task]:
+    """``tasks`` by estimated seconds, longest first; those without an estimate last, in their order."""
+    return sorted(tasks, key=lambda task: (task.seconds is None, -(task.seconds or 0.0)))
+
+
+def refuse_too_large(tasks, memory_limit: float | None = None) -> tuple[list[Task], list[Refusal]]:
+    """(tasks that fit, refusals): a task whose estimated peak memory exceeds ``memory_limit``
+    bytes (None: this machine's available memory, ``topobench.costs.available_bytes``) is refused.
+    A task without an estimate, or a machine whose memory cannot be read, is never refused."""
+    source = "memory_limit" if memory_limit is not None else "available"
+    limit = memory_limit if memory_limit is not None else available_bytes()
+    if limit is None:
+        return list(tasks), []
+    kept, refused = [], []
+    for task in tasks:
+        if task.peak_bytes is not None and task.peak_bytes > limit:
+            refused.append(Refusal(task, float(limit), source))
+        else:
+            kept.append(task)
+    return kept, refused
 
 
 # ----------------------------------------------------------------------------- execution
@@ -484,7 +559,7 @@ def _record_lost(task: Task, error: BaseException, store: ResultsStore, since) -
 
 def execute(tasks, store: ResultsStore, jobs: int = 1, scheduler: str | None = None, client=None,
             threads: int = 1, imports=(), no_cache: bool = False, progress: bool = True,
-            description: str = "scoring") -> list[Outcome]:
+            description: str = "scoring", device: str = "cpu") -> list[Outcome]:
     """Score ``tasks`` into ``store``: here (``jobs=1``), on a ``LocalCluster`` or on Dask.
 
     ``client``: a ``distributed.Client`` to use as it is (tests; a notebook).
@@ -515,7 +590,8 @@ def execute(tasks, store: ResultsStore, jobs: int = 1, scheduler: str | None = N
                 for task in runnable:
                     try:
                         outcome = score_pair(task.model, task.benchmark, task.version, store.url, threads,
-                                             tuple(imports), no_cache, batch, task.seen_row_id, task.recheck)
+                                             tuple(imports), no_cache, batch, task.seen_row_id, task.recheck,
+                                             device)
                     except TopobenchError as error:  # a fault of the machine: stop, one line
                         finished = sum(o.status != STATUS_ELSEWHERE for o in outcomes)
                         stopped = _stopped(error, task, finished)
@@ -529,19 +605,19 @@ def execute(tasks, store: ResultsStore, jobs: int = 1, scheduler: str | None = N
         elif runnable:
             with (contextlib.nullcontext(client) if client is not None
                   else dask_client(jobs, scheduler)) as dask:
-                _execute_dask(dask, runnable, store, threads, imports, no_cache, since, batch, done)
+                _execute_dask(dask, runnable, store, threads, imports, no_cache, since, batch, done, device)
     finally:
         bar.close()
     return outcomes
 
 
-def _execute_dask(client, tasks, store, threads, imports, no_cache, since, batch, done) -> None:
+def _execute_dask(client, tasks, store, threads, imports, no_cache, since, batch, done, device="cpu") -> None:
     from distributed import as_completed
 
     futures = {}
     for index, task in enumerate(tasks):
         future = client.submit(score_pair, task.model, task.benchmark, task.version, store.url, int(threads),
-                               tuple(imports), no_cache, batch, task.seen_row_id, task.recheck,
+                               tuple(imports), no_cache, batch, task.seen_row_id, task.recheck, device,
                                key=f"topobench-score-{batch[:12]}-{index}", pure=False, priority=-index)
         futures[future] = task
     finished = 0
@@ -566,25 +642,35 @@ def _execute_dask(client, tasks, store, threads, imports, no_cache, since, batch
 
 def run_leaderboard(models=None, benchmarks=None, store: ResultsStore | str | None = None, jobs: int = 1,
                     scheduler: str | None = None, client=None, retry_failed: bool = False, threads: int = 1,
-                    imports=(), progress: bool = True) -> RunSummary:
+                    imports=(), progress: bool = True, device: str = "cpu",
+                    memory_limit: float | None = None) -> RunSummary:
     """Score every missing pair of ``models`` x ``benchmarks`` (default: all registered).
 
     ``store``: a :class:`ResultsStore` or its URL (default ``ResultsStore()``).
     Returns a :class:`RunSummary`; every row is already committed. The store is
     checked before any work (:class:`~topobench.results.StoreUnavailable`: one
     line, exit 3) and results spooled by an earlier run are imported into it first.
+    A pair whose estimated peak memory exceeds ``memory_limit`` bytes (default:
+    this machine's available memory) is refused before any work: one line
+    (logged), nothing stored, listed in :attr:`RunSummary.refused`.
     """
+    from topobench.model_interface import check_device
+    device = check_device(device)  # before any work: where every pair's forward passes run
     clock = time.perf_counter()
     store = store if isinstance(store, ResultsStore) else ResultsStore(store)
     store.check()
     imported = len(store.import_spool().imported)
     import_modules(imports)
     todo = plan(models, benchmarks, store, retry_failed, imports, progress)
+    todo.tasks, refused = refuse_too_large(todo.tasks, memory_limit)
+    for refusal in refused:
+        log.warning("%s", refusal.text())
     if scheduler and store.url.startswith("sqlite"):
         from topobench.redact import redact_url
         log.warning("the results store is the SQLite file %s: every Dask worker must see that same file "
                     "(use PostgreSQL through TOPOBENCH_DB_URL for workers on other machines)", redact_url(store.url))
-    outcomes = execute(todo.tasks, store, jobs, scheduler, client, threads, imports, progress=progress)
+    outcomes = execute(todo.tasks, store, jobs, scheduler, client, threads, imports, progress=progress,
+                       device=device)
     elsewhere = [outcome for outcome in outcomes if outcome.status == STATUS_ELSEWHERE]
     return RunSummary([outcome for outcome in outcomes if outcome.status != STATUS_ELSEWHERE], todo.skipped_ok,
-                      todo.skipped_failed, time.perf_counter() - clock, elsewhere, imported)
+                      todo.skipped_failed, time.perf_counter() - clock, elsewhere, imported, refused)
