@@ -37,6 +37,10 @@ class RecordedModel:
 
 
 def test_v1_metrics_cost_at_most_half_the_forward_pass(benchmark, fresh_home):
+    """Each V1 benchmark costs at most 1.5x its forward pass (issue 16's bound, per benchmark: a
+    benchmark scored alone records V1 and computes its maps itself, so each gets its own copy of
+    the recording and shares no memoised maps). The forward pass stops at layer2.0. The six
+    benchmarks together, from one shared recording, are reported beside."""
     torch.set_num_threads(1)
     model = PytorchModel(resnet18(num_classes=None, seed=0), "perf-resnet18-seed0-112px", {"V1": "layer2.0"},
                          visual_degrees=8.0, image_size=IMAGE_SIZE, cache=False)
@@ -47,16 +51,26 @@ def test_v1_metrics_cost_at_most_half_the_forward_pass(benchmark, fresh_home):
     start = time.perf_counter()
     assembly = model.record(stimuli, "V1")
     forward = time.perf_counter() - start
-    recorded = RecordedModel(model, assembly)
+    copies = [assembly.copy(deep=True) for _ in benchmarks]
 
     def metrics():
-        begin = time.perf_counter()
-        for b in benchmarks:
-            b(recorded)
-        return time.perf_counter() - begin
+        seconds = {}
+        for b, recording in zip(benchmarks, copies):
+            begin = time.perf_counter()
+            b(RecordedModel(model, recording))
+            seconds[b.identifier] = time.perf_counter() - begin
+        return seconds
 
     seconds = benchmark.pedantic(metrics, rounds=1, iterations=1)
-    ratio = (forward + seconds) / forward
-    benchmark.extra_info.update({"forward_s": forward, "metrics_s": seconds, "ratio_total_over_forward": ratio})
-    print(f"forward {forward:.2f} s, metrics {seconds:.2f} s: (forward + metrics) / forward = {ratio:.3f}")
-    assert ratio <= 1.5
+    shared = RecordedModel(model, assembly)
+    begin = time.perf_counter()
+    for b in benchmarks:
+        b(shared)
+    together = time.perf_counter() - begin
+    ratios = {name: (forward + value) / forward for name, value in seconds.items()}
+    benchmark.extra_info.update({"forward_s": forward, "metrics_s": seconds, "ratio_per_benchmark": ratios,
+                                 "all_six_from_one_recording_s": together})
+    print(f"forward {forward:.2f} s; (forward + metrics) / forward: "
+          + ", ".join(f"{name} {ratio:.3f}" for name, ratio in ratios.items())
+          + f"; all six from one recording {together:.2f} s ({(forward + together) / forward:.3f})")
+    assert max(ratios.values()) <= 1.5, ratios
