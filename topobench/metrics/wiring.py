@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
+from threadpoolctl import threadpool_limits
 
 #: TDANN's share of active units per layer and pattern (above the 99th percentile).
 ACTIVE_FRACTION = 0.01
@@ -79,14 +80,21 @@ def active_units(responses, fraction: float = ACTIVE_FRACTION) -> np.ndarray:
 
 
 def kmeans_centroids(xy: np.ndarray, n_clusters: int, seed: int = 0, n_init: int = N_INIT) -> np.ndarray:
-    """(n_clusters, 2) k-means centroids of positions (scikit-learn, Lloyd, k-means++ starts)."""
+    """(n_clusters, 2) k-means centroids of positions (scikit-learn, Lloyd, k-means++ starts), on one
+    BLAS thread."""
+    with threadpool_limits(1):
+        return _kmeans_centroids(xy, n_clusters, seed, n_init)
+
+
+def _kmeans_centroids(xy, n_clusters: int, seed: int, n_init: int) -> np.ndarray:
+    """:func:`kmeans_centroids` inside the caller's thread limits (entering threadpoolctl's limits
+    costs about 4 ms, as much as a small k-means fit: :func:`wiring_lengths` enters them once)."""
     from sklearn.cluster import KMeans
-    from threadpoolctl import threadpool_limits
 
     xy = np.asarray(xy, dtype=np.float64)
     if n_clusters == 1:
         return xy.mean(axis=0, keepdims=True)
-    with threadpool_limits(1), warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # duplicate positions: fewer distinct clusters is fine
         kmeans = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed).fit(xy)
     return kmeans.cluster_centers_
@@ -108,11 +116,21 @@ def pattern_wiring_length(source_xy, source_responses, target_xy, target_respons
     """
     source = np.asarray(source_xy)[active_units(source_responses, active_fraction)]
     target = np.asarray(target_xy)[active_units(target_responses, active_fraction)]
+    with threadpool_limits(1):
+        return _active_wiring_length(source, target, {}, n_clusters, seed, n_init)
+
+
+def _active_wiring_length(source, target, target_centroids: dict, n_clusters: int, seed: int,
+                          n_init: int) -> tuple[float, int]:
+    """:func:`pattern_wiring_length` of the active units' positions. ``target_centroids`` (k ->
+    centroids) keeps the target layer's k-means of this pattern for the shuffled control, whose
+    target is the same (same units, same seed: the same fit)."""
     if len(source) == 0 or len(target) == 0:
         return float("nan"), 0
     k = min(int(n_clusters), len(np.unique(source, axis=0)), len(np.unique(target, axis=0)))
-    length = matched_length(kmeans_centroids(source, k, seed, n_init), kmeans_centroids(target, k, seed, n_init))
-    return length, k
+    if k not in target_centroids:
+        target_centroids[k] = _kmeans_centroids(target, k, seed, n_init)
+    return matched_length(_kmeans_centroids(source, k, seed, n_init), target_centroids[k]), k
 
 
 @dataclass
@@ -187,14 +205,18 @@ def wiring_lengths(source_xy, source_responses, target_xy, target_responses, *,
     source, target = align_sheets(source_xy, target_xy, target_side_mm)
     n = len(source_responses)
     lengths, shuffled, fibres = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, dtype=int)
-    for p in range(n):
-        rng = np.random.default_rng([seed, p])
-        kmeans_seed = int(rng.integers(2 ** 31 - 1))
-        lengths[p], fibres[p] = pattern_wiring_length(source, source_responses[p], target, target_responses[p],
-                                                      n_clusters, active_fraction, kmeans_seed, n_init)
-        shuffled[p], _ = pattern_wiring_length(source[rng.permutation(len(source))], source_responses[p], target,
-                                               target_responses[p], n_clusters, active_fraction, kmeans_seed,
-                                               n_init)
+    with threadpool_limits(1):
+        for p in range(n):
+            rng = np.random.default_rng([seed, p])
+            kmeans_seed = int(rng.integers(2 ** 31 - 1))
+            active_source = active_units(source_responses[p], active_fraction)
+            active_target = target[active_units(target_responses[p], active_fraction)]
+            target_centroids = {}
+            lengths[p], fibres[p] = _active_wiring_length(source[active_source], active_target, target_centroids,
+                                                          n_clusters, kmeans_seed, n_init)
+            shuffled_source = source[rng.permutation(len(source))]
+            shuffled[p], _ = _active_wiring_length(shuffled_source[active_source], active_target, target_centroids,
+                                                   n_clusters, kmeans_seed, n_init)
     parameters = {"n_clusters": int(n_clusters), "active_fraction": float(active_fraction), "n_init": int(n_init),
                   "seed": int(seed), "target_side_mm": float(target_side_mm if target_side_mm is not None
                                                              else np.ptp(np.asarray(target_xy), axis=0).max()),
