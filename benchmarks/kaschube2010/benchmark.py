@@ -24,8 +24,11 @@ only on an organised map with a spacing:
 
 - a constant map, or one whose nearest pairs differ as much as random pairs
   (near ratio above ``max_scattered_near_ratio``, 0.95: salt and pepper, shuffled
-  positions) has no orientation columns and so no pinwheels: **score 0**, the
-  reason in ``details["scored_zero_because"]``;
+  positions) has no orientation columns, so pinwheels per squared column spacing
+  are undefined: **refused** with a ``ModelError`` that says so (version 2 scored
+  it 0, which made the benchmark a constant 0 for every registered model without
+  columns; an aggregate counts a refusal 0 all the same, and the board now says
+  why);
 - a map that is organised but has no real spectral peak (no column spacing:
   band-limited noise and a smoothed salt-and-pepper map give about pi per
   squared "spacing" whatever it is taken to be), or is too weakly smooth for
@@ -43,7 +46,8 @@ ceiling is 1 and the scale (tolerance) is this benchmark's choice, stated in
 ``details``. Version 2: the scale of ``map_scale`` (no spacing from a maximum
 that is not a peak), the density-robust detector (version 1's spread criterion
 collapsed below about 50 units per squared spacing), and refusals instead of
-a 0 for maps that cannot be measured.
+a 0 for maps that cannot be measured. Version 3: maps without columns are refused too, not
+scored 0 (issue 13: above 0 or refused, for every registered model).
 """
 from __future__ import annotations
 
@@ -86,7 +90,7 @@ class KaschubePinwheelDensity(V1MapBenchmark):
     """Pinwheels per squared column spacing of the V1 orientation map, against pi."""
 
     identifier = IDENTIFIER
-    version = 2
+    version = 3
     bibtex = BIBTEX
     no_datasets_reason = ("the reference is a number from a paper: pi pinwheels per squared column spacing "
                           "(topobench.reference_data.kaschube2010); the gratings are generated")
@@ -141,12 +145,10 @@ class KaschubePinwheelDensity(V1MapBenchmark):
         details = dict(details or {})
         details.update({"reference_density": PINWHEEL_DENSITY, "reference": CITATION, "scale": scale.summary(),
                         "column_spacing": peak.summary(), "seed": self.seed})
+        subject = f"the V1 orientation map of model {model_identifier}" if model_identifier else "the orientation map"
         if scale.constant_map:
-            details.update({"pinwheel_density": None,
-                            "gates": {"spectral_peak_is_real": False, "smoothness_is_real": False,
-                                      "organised": False},
-                            "scored_zero_because": "the orientation map is constant: it has no column spacing"})
-            return Comparison(0.0, 0.0, details)
+            raise ModelError(f"{self.identifier}: {subject} is constant: it has no orientation columns, so no "
+                             f"column spacing and no pinwheels to count")
         spacing = scale.spacing_mm
         edges = np.asarray(DEFAULT_BIN_EDGES_COLUMN_WIDTHS)
         curve = difference_curve(positions_mm, orientation_deg, edges * spacing, period=180.0, channels=channels,
@@ -167,13 +169,11 @@ class KaschubePinwheelDensity(V1MapBenchmark):
                            "min_peak_ratio": self.min_peak_ratio},
         })
         if not gates["organised"]:
-            details.update({"pinwheel_density": None, "scored_zero_because": (
-                f"no orientation columns: the nearest pairs (0 to 0.1 column widths of {spacing:.3g} mm, "
+            raise ModelError(
+                f"{self.identifier}: {subject} has no orientation columns, so its pinwheels per squared column "
+                f"spacing are undefined: the nearest pairs (0 to 0.1 column widths of {spacing:.3g} mm, "
                 f"{scale.source}) differ by {near_ratio:.2f} of random pairs (above "
-                f"{self.max_scattered_near_ratio}), as in a salt-and-pepper map; a map without columns has "
-                f"no pinwheels")})
-            return Comparison(0.0, 0.0, details)
-        subject = f"the V1 orientation map of model {model_identifier}" if model_identifier else "the orientation map"
+                f"{self.max_scattered_near_ratio}), as in a salt-and-pepper map")
         if not gates["spectral_peak_is_real"]:
             raise ModelError(
                 f"{self.identifier}: {subject} has no column spacing, so its pinwheels "

@@ -22,7 +22,7 @@ def _model(region_layers):
 def test_registered():
     benchmark = benchmark_registry["Kaschube2010.V1-pinwheel_density"]()
     assert benchmark.identifier == "Kaschube2010.V1-pinwheel_density"
-    assert benchmark.version == 2 and benchmark.parent == "V1" and benchmark.seed == 0
+    assert benchmark.version == 3 and benchmark.parent == "V1" and benchmark.seed == 0
     assert "10.1126/science.1194869" in benchmark.bibtex
     assert benchmark.ceiling == 1.0
 
@@ -35,19 +35,12 @@ def test_scale_factor_two_is_clearly_worse_than_ten_percent():
     assert density_score(0.0, math.pi, 0.5) == 0.0
 
 
-def test_pinned_score_of_seeded_untrained_resnet18():
-    """Version 2: still 0, now because the map has no orientation columns at the declared 3.5 mm
-    scale (version 1: no real spectral peak and no smoothness at the spectrum's maximum, 6.60 mm)."""
-    score = KaschubePinwheelDensity()(_model({"V1": "layer2.0"}))
-    details = score.attrs["details"]
-    # an untrained network's map is salt and pepper: no columns, no pinwheels; scored 0, reason given
-    assert float(score) == 0.0 and score.attrs["ceiling"] == 1.0
-    assert details["gates"] == {"spectral_peak_is_real": False, "smoothness_is_real": False, "organised": False}
-    assert details["scored_zero_because"].startswith("no orientation columns")
-    assert details["column_spacing"]["column_spacing_mm"] == pytest.approx(6.817, abs=0.01)
-    assert details["scale"]["source"] == "declared" and details["scale"]["spacing_mm"] == pytest.approx(3.5)
-    assert details["near_ratio_other_channel"] == pytest.approx(1.011, abs=0.01)
-    assert details["reference_density"] == pytest.approx(math.pi)
+def test_pinned_refusal_of_seeded_untrained_resnet18():
+    """Version 3: refused, because the map has no orientation columns at the declared 3.5 mm scale
+    (nearest pairs at 1.01 of random pairs); version 2 scored it 0 for the same reason, version 1
+    for another (no real spectral peak and no smoothness at the spectrum's maximum, 6.60 mm)."""
+    with pytest.raises(ModelError, match=r"has no orientation columns.*3\.5 mm, declared\) differ by 1\.01 of random"):
+        KaschubePinwheelDensity()(_model({"V1": "layer2.0"}))
 
 
 def test_model_without_v1_fails_clearly():
@@ -102,23 +95,24 @@ def test_unmeasurable_maps_are_refused_with_the_reason():
         benchmark.score_map(positions, theta)
 
 
-def test_salt_and_pepper_shuffled_and_constant_maps_score_zero():
+def test_salt_and_pepper_shuffled_and_constant_maps_are_refused():
+    """No columns, no pinwheels per squared column spacing: refused with why (version 2 scored 0)."""
     import numpy as np
     from topobench.metrics.synthetic_maps import band_limited_map, random_positions, salt_and_pepper
     positions = random_positions(20000, 36.75, seed=0)
     benchmark = KaschubePinwheelDensity()
     shuffled = np.random.default_rng(2).permutation(band_limited_map(positions, 3.5, seed=1))
     for theta in (salt_and_pepper(len(positions), seed=1), shuffled):
-        score = benchmark.score_map(positions, theta)
-        assert float(score) == 0.0 and score.attrs["details"]["scored_zero_because"].startswith("no orientation")
-    constant = benchmark.score_map(positions, np.full(len(positions), 45.0))
-    assert float(constant) == 0.0 and "constant" in constant.attrs["details"]["scored_zero_because"]
+        with pytest.raises(ModelError, match="has no orientation columns"):
+            benchmark.score_map(positions, theta)
+    with pytest.raises(ModelError, match="is constant"):
+        benchmark.score_map(positions, np.full(len(positions), 45.0))
 
 
 # ----------------------------------------------------------------------------- controls (issue 13)
 @pytest.mark.parametrize("identifier", ['Kaschube2010.V1-pinwheel_density'])
 def test_fast_controls_through_the_skeleton(identifier, tmp_path):
-    """The 64 px positive control scores >= 0.8 and its shuffled twin <= 0.1 (topobench.validity)."""
+    """The 64 px positive control scores >= 0.8 and its shuffled twin is refused (no columns; topobench.validity)."""
     from topobench.results import ResultsStore
     from topobench.validity import FAST_V1_CONTROLS, missed_controls
     with ResultsStore(f"sqlite:///{tmp_path / 'controls.sqlite'}") as store:
